@@ -76,16 +76,16 @@ def finalize(ts, ys, results) -> Trajectories:
 def _ode_solver(system: System, solver: diffrax.AbstractSolver, max_steps: int, batch_params: bool):
     term = diffrax.ODETerm(lambda t, y, p: system.rhs(y, t, p))
 
-    def one(y0, ts, params, rtol, atol, dt0):
+    def one(y0, t0, ts, params, rtol, atol, dt0):
         sol = diffrax.diffeqsolve(
-            term, solver, ts[0], ts[-1], dt0, y0, args=params,
+            term, solver, t0, ts[-1], dt0, y0, args=params,
             saveat=diffrax.SaveAt(ts=ts),
             stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
             max_steps=max_steps, throw=False,
         )
         return sol.ys, sol.result._value, sol.stats["num_steps"]
 
-    in_axes = (0, None, 0 if batch_params else None, None, None, None)
+    in_axes = (0, None, None, 0 if batch_params else None, None, None, None)
     return jax.jit(jax.vmap(one, in_axes=in_axes))
 
 
@@ -101,8 +101,10 @@ def integrate(
     solver: diffrax.AbstractSolver | None = None,
     dt0: float | None = None,
     max_steps: int = 1_000_000,
+    t0: float | None = None,
 ) -> Trajectories:
-    """Integrate a flow from each initial condition, saving at ``ts`` (from ``ts[0]``).
+    """Integrate a flow from each initial condition at time ``t0`` (default ``ts[0]``),
+    saving at ``ts``.
 
     Args:
         system: a flow (``system.kind == "ode"``); delay systems go through
@@ -128,25 +130,26 @@ def integrate(
     if not batch_params:
         p = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float64), p)
     solve = _ode_solver(system, solver or diffrax.Dopri8(), max_steps, batch_params)
-    ys, results, _ = solve(ics, ts, p, rtol, atol, system.dt if dt0 is None else dt0)
+    start = ts[0] if t0 is None else jnp.float64(t0)
+    ys, results, _ = solve(ics, start, ts, p, rtol, atol, system.dt if dt0 is None else dt0)
     return finalize(ts, ys, results)
 
 
 @lru_cache(maxsize=None)
 def _sde_solver(system: System, dt: float, max_steps: int, batch_params: bool):
-    def one(y0, key, ts, params, sigma):
-        brownian = diffrax.VirtualBrownianTree(ts[0], ts[-1], tol=dt / 2, shape=y0.shape, key=key)
+    def one(y0, key, t0, ts, params, sigma):
+        brownian = diffrax.VirtualBrownianTree(t0, ts[-1], tol=dt / 2, shape=y0.shape, key=key)
         terms = diffrax.MultiTerm(
             diffrax.ODETerm(lambda t, y, p: system.rhs(y, t, p)),
             diffrax.ControlTerm(lambda t, y, p: jnp.diag(sigma), brownian),
         )
         sol = diffrax.diffeqsolve(
-            terms, diffrax.Heun(), ts[0], ts[-1], dt, y0, args=params,
+            terms, diffrax.Heun(), t0, ts[-1], dt, y0, args=params,
             saveat=diffrax.SaveAt(ts=ts), max_steps=max_steps, throw=False,
         )
         return sol.ys, sol.result._value
 
-    in_axes = (0, 0, None, 0 if batch_params else None, None)
+    in_axes = (0, 0, None, None, 0 if batch_params else None, None)
     return jax.jit(jax.vmap(one, in_axes=in_axes))
 
 
@@ -160,6 +163,7 @@ def integrate_sde(
     dt: float | None = None,
     params: Params | None = None,
     batch_params: bool = False,
+    t0: float | None = None,
 ) -> Trajectories:
     """Integrate dx = f(x, t) dt + diag(noise) dW (additive noise, so Ito and Stratonovich
     agree) with Heun's method at the fixed step ``dt`` (default: dysts' ``dt``), one
@@ -175,10 +179,11 @@ def integrate_sde(
         p = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float64), p)
     keys = jax.random.split(key, ics.shape[0])
     dt = float(system.dt if dt is None else dt)
-    n_steps = int(np.ceil(float(ts[-1] - ts[0]) / dt)) + 1
+    start = ts[0] if t0 is None else jnp.float64(t0)
+    n_steps = int(np.ceil(float(ts[-1] - start) / dt)) + 1
     max_steps = 1 << max(n_steps - 1, 1).bit_length()  # a power of two: few recompiles
     solve = _sde_solver(system, dt, max_steps, batch_params)
-    ys, results = solve(ics, keys, ts, p, sigma)
+    ys, results = solve(ics, keys, start, ts, p, sigma)
     return finalize(ts, ys, results)
 
 
