@@ -1,7 +1,5 @@
 """The registry against dysts itself: every flow, its right-hand side at random states."""
 
-import zlib
-
 import dysts.flows as dfl
 import jax
 import jax.numpy as jnp
@@ -9,7 +7,7 @@ import numpy as np
 import pytest
 from dysts.systems import get_attractor_list
 
-from chaos import systems
+from chaos import systems, verify
 
 ALL = systems.names()
 
@@ -28,23 +26,7 @@ def _random_states(system, n, seed):
 
 @pytest.mark.parametrize("name", ALL)
 def test_rhs_matches_dysts(name):
-    ours = systems.get(name)
-    theirs = getattr(dfl, name)()
-    rng = np.random.default_rng(0)
-    for x in _random_states(ours, 4, seed=zlib.crc32(name.encode())):
-        t = float(rng.uniform(0, 10))
-        if ours.kind == "delay":
-            xt = float(x[1])
-            ref = np.atleast_1d(theirs._rhs(float(x[0]), xt, t, *theirs.param_list))
-            got = ours.rhs(jnp.asarray(x[:1]), t, x_delayed=jnp.asarray([xt]))
-        else:
-            ref = np.asarray(theirs.rhs(x, t), dtype=float)
-            got = ours.rhs(jnp.asarray(x), t)
-        got = np.asarray(got)
-        assert got.shape == ref.shape
-        assert np.all(np.isfinite(ref)), "dysts itself is not finite at this state"
-        err = np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-300)
-        assert err < 1e-10, f"{name}: relative error {err:.2e} at x={x}, t={t}"
+    assert verify.rhs_error(name, n_states=4) < 1e-10
 
 
 def test_rhs_is_jittable_vmappable_differentiable():
