@@ -26,6 +26,8 @@ _JAX_GLOBALS = {"np": jnp, "max": jnp.maximum, "min": jnp.minimum}
 def jaxify(fn: Callable) -> Callable:
     """The Python function behind ``fn`` (a numba dispatcher or plain function), with
     ``np``, ``max`` and ``min`` resolved to their ``jax.numpy`` counterparts."""
+    while isinstance(fn, staticmethod):
+        fn = fn.__func__
     py = getattr(fn, "py_func", fn)
     namespace = dict(py.__globals__)
     namespace.update(_JAX_GLOBALS)

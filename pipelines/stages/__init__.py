@@ -2,6 +2,7 @@
 
 from pipelines import registry
 
-from . import chaos_data
+from . import chaos_bench, chaos_data
 
-registry.register(chaos_data.STAGE)
+for _module in (chaos_data, chaos_bench):
+    registry.register(_module.STAGE)

@@ -57,7 +57,10 @@ def make_part(name: str, spec: TrajectorySpec, seed: int, parts: str, config: di
     from chaos import systems
     from chaos.database import generate
 
-    ds = generate(systems.get(name), spec, seed)
+    try:
+        ds = generate(systems.get(name), spec, seed)
+    except Exception as err:  # one system's failure must not cost the others
+        return {"system": name, "failures": [], "error": f"{type(err).__name__}: {err}"}
     ds = contract.with_provenance(ds, generator="pipelines data-chaos", config=config, seed=seed)
     contract.write_netcdf(ds, Path(parts) / f"{name}.nc")
     return {"system": name, "failures": json.loads(ds.attrs["failures"])}
@@ -88,13 +91,21 @@ def run(cfg: DataChaosConfig, ctx: StageContext) -> None:
     todo = [n for n in names if not (cfg.resume and _part_is_current(parts / f"{n}.nc", spec, cfg.seed))]
     if len(todo) < len(names):
         print(f"resuming: {len(names) - len(todo)} of {len(names)} systems already done in {parts}")
+    errors = {}
     for summary in sweep(
         make_part, todo, spec, cfg.seed, str(parts), config, executor=cfg.executor,
         scheduler=ctx.scheduler, workers=cfg.workers, desc="data-chaos",
     ):
+        if "error" in summary:
+            errors[summary["system"]] = summary["error"]
+            print(f"warning: {summary['system']} failed and is left out: {summary['error']}")
         for f in summary["failures"]:
             print(f"warning: {f['system']} initial condition {f['ic']} failed at t={f['time']:.4g}: {f['reason']}")
+    names = [n for n in names if n not in errors]
+    if not names:
+        raise RuntimeError(f"no system could be generated; see the warnings above ({len(errors)} failed)")
     tree = gather(names, parts)
+    tree.attrs["failed_systems"] = json.dumps(errors)
     tree = contract.with_provenance(tree, generator="pipelines data-chaos", config=config, seed=cfg.seed)
     contract.write_netcdf(tree, out)
     n_failed = sum(len(json.loads(tree[n].attrs["failures"])) for n in names)
