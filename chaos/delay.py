@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .integrate import Trajectories, finalize
+from .integrate import Trajectories, finalize, split_params
 from .systems import Params, System
 
 
@@ -29,7 +29,8 @@ def steps_per_tau(system: System, max_step: float) -> int:
 
 @lru_cache(maxsize=None)
 def _delay_solver(system: System, m: int, n_steps: int, batch_params: bool):
-    def one(x0, h, params):
+    def one(x0, h, fixed, batched):
+        params = {**fixed, **batched}
         f = lambda x, xd, t: system.rhs(x, t, params, x_delayed=xd)  # noqa: E731
         size = m + 1
         buf_x = jnp.broadcast_to(x0, (size,) + x0.shape)
@@ -56,7 +57,7 @@ def _delay_solver(system: System, m: int, n_steps: int, batch_params: bool):
         _, (xs, ds) = jax.lax.scan(step, (x0, buf_x, buf_d), jnp.arange(n_steps))
         return xs, ds
 
-    return jax.jit(jax.vmap(one, in_axes=(0, None, 0 if batch_params else None)))
+    return jax.jit(jax.vmap(one, in_axes=(0, None, None, 0 if batch_params else None)))
 
 
 def _hermite(xs, ds, h, t):
@@ -107,11 +108,9 @@ def integrate_delay(
     m = steps_per_tau(system, max_step)
     h = system.tau / m
     n_steps = int(np.ceil(ts[-1] / h)) + 2
-    p = system.resolve_params(params)
-    if not batch_params:
-        p = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float64), p)
+    fixed, batched = split_params(system, params, batch_params, ics.shape[0])
     solve = _delay_solver(system, m, n_steps, batch_params)
-    xs, ds = solve(jnp.asarray(ics[:, :1]), h, p)
+    xs, ds = solve(jnp.asarray(ics[:, :1]), h, fixed, batched)
     xs, ds = np.asarray(xs), np.asarray(ds)
     if embedding:
         lags = np.linspace(0.0, system.tau, system.dimension)

@@ -72,20 +72,39 @@ def finalize(ts, ys, results) -> Trajectories:
     return Trajectories(ts, ys, ok, failed_at, tuple(messages))
 
 
+def split_params(system: System, params: Params | None, batch_params: bool, batch: int):
+    """(fixed, batched) parameter dicts as float64 arrays: with ``batch_params`` the
+    overrides carry a leading axis of length ``batch`` (one set per initial condition) and
+    the remaining defaults are shared; without it everything is shared."""
+    as_array = lambda v: jnp.asarray(v, dtype=jnp.float64)  # noqa: E731
+    resolved = system.resolve_params(params)
+    if not batch_params:
+        return {k: as_array(v) for k, v in resolved.items()}, {}
+    batched = {k: as_array(v) for k, v in (params or {}).items()}
+    for k, v in batched.items():
+        if v.ndim == 0 or v.shape[0] != batch:
+            raise ValueError(
+                f"with batch_params, parameter {k!r} needs a leading axis of length {batch} "
+                f"(one value per initial condition), got shape {v.shape}"
+            )
+    fixed = {k: as_array(v) for k, v in resolved.items() if k not in batched}
+    return fixed, batched
+
+
 @lru_cache(maxsize=None)
 def _ode_solver(system: System, solver: diffrax.AbstractSolver, max_steps: int, batch_params: bool):
     term = diffrax.ODETerm(lambda t, y, p: system.rhs(y, t, p))
 
-    def one(y0, t0, ts, params, rtol, atol, dt0):
+    def one(y0, t0, ts, fixed, batched, rtol, atol, dt0):
         sol = diffrax.diffeqsolve(
-            term, solver, t0, ts[-1], dt0, y0, args=params,
+            term, solver, t0, ts[-1], dt0, y0, args={**fixed, **batched},
             saveat=diffrax.SaveAt(ts=ts),
             stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
             max_steps=max_steps, throw=False,
         )
         return sol.ys, sol.result._value, sol.stats["num_steps"]
 
-    in_axes = (0, None, None, 0 if batch_params else None, None, None, None)
+    in_axes = (0, None, None, None, 0 if batch_params else None, None, None, None)
     return jax.jit(jax.vmap(one, in_axes=in_axes))
 
 
@@ -126,30 +145,28 @@ def integrate(
         raise ValueError(f"ics must have shape (B, {system.dimension}) for {system.name}, got {ics.shape}")
     if ts.ndim != 1 or ts.size < 2:
         raise ValueError(f"ts must be a 1-D array of at least 2 times, got shape {ts.shape}")
-    p = system.resolve_params(params)
-    if not batch_params:
-        p = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float64), p)
+    fixed, batched = split_params(system, params, batch_params, ics.shape[0])
     solve = _ode_solver(system, solver or diffrax.Dopri8(), max_steps, batch_params)
     start = ts[0] if t0 is None else jnp.float64(t0)
-    ys, results, _ = solve(ics, start, ts, p, rtol, atol, system.dt if dt0 is None else dt0)
+    ys, results, _ = solve(ics, start, ts, fixed, batched, rtol, atol, system.dt if dt0 is None else dt0)
     return finalize(ts, ys, results)
 
 
 @lru_cache(maxsize=None)
 def _sde_solver(system: System, dt: float, max_steps: int, batch_params: bool):
-    def one(y0, key, t0, ts, params, sigma):
+    def one(y0, key, t0, ts, fixed, batched, sigma):
         brownian = diffrax.VirtualBrownianTree(t0, ts[-1], tol=dt / 2, shape=y0.shape, key=key)
         terms = diffrax.MultiTerm(
             diffrax.ODETerm(lambda t, y, p: system.rhs(y, t, p)),
             diffrax.ControlTerm(lambda t, y, p: jnp.diag(sigma), brownian),
         )
         sol = diffrax.diffeqsolve(
-            terms, diffrax.Heun(), t0, ts[-1], dt, y0, args=params,
+            terms, diffrax.Heun(), t0, ts[-1], dt, y0, args={**fixed, **batched},
             saveat=diffrax.SaveAt(ts=ts), max_steps=max_steps, throw=False,
         )
         return sol.ys, sol.result._value
 
-    in_axes = (0, 0, None, None, 0 if batch_params else None, None)
+    in_axes = (0, 0, None, None, None, 0 if batch_params else None, None)
     return jax.jit(jax.vmap(one, in_axes=in_axes))
 
 
@@ -174,16 +191,14 @@ def integrate_sde(
     ics = jnp.asarray(ics, dtype=jnp.float64)
     ts = jnp.asarray(ts, dtype=jnp.float64)
     sigma = jnp.broadcast_to(jnp.asarray(noise, dtype=jnp.float64), (system.dimension,))
-    p = system.resolve_params(params)
-    if not batch_params:
-        p = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float64), p)
+    fixed, batched = split_params(system, params, batch_params, ics.shape[0])
     keys = jax.random.split(key, ics.shape[0])
     dt = float(system.dt if dt is None else dt)
     start = ts[0] if t0 is None else jnp.float64(t0)
     n_steps = int(np.ceil(float(ts[-1] - start) / dt)) + 1
     max_steps = 1 << max(n_steps - 1, 1).bit_length()  # a power of two: few recompiles
     solve = _sde_solver(system, dt, max_steps, batch_params)
-    ys, results = solve(ics, keys, start, ts, p, sigma)
+    ys, results = solve(ics, keys, start, ts, fixed, batched, sigma)
     return finalize(ts, ys, results)
 
 

@@ -33,7 +33,8 @@ def _qr_solver(system: System, k: int, n_intervals: int, rtol: float):
     controller = diffrax.PIDController(rtol=rtol, atol=rtol)
 
     def run(x0, interval, burn_in, params):
-        q0 = jnp.eye(x0.size, k, dtype=x0.dtype)
+        # a generic (random, fixed) frame: an axis-aligned one can miss expanding directions
+        q0, _ = jnp.linalg.qr(jax.random.normal(jax.random.key(0), (x0.size, k), x0.dtype))
 
         def advance(x, q, t0, dt):
             sol = diffrax.diffeqsolve(

@@ -17,6 +17,6 @@ def make_system(name, field, ic, *, params=None, period=1.0, kind="ode", **meta)
 
 @pytest.fixture(scope="session")
 def oscillator():
-    """x'' = -w^2 x as a first-order system; exact solution cos/sin."""
-    return make_system("oscillator", lambda x, t, p: jnp.array([1.0, -1.0]) * x[::-1] * p["w"], [1.0, 0.0],
+    """x'' = -w^2 x as (x, x'); exact solution cos/sin."""
+    return make_system("oscillator", lambda x, t, p: jnp.stack([x[1], -p["w"] ** 2 * x[0]]), [1.0, 0.0],
                        params={"w": 2.0})
