@@ -2,7 +2,7 @@
 
 from pipelines import registry
 
-from . import chaos_bench, chaos_data
+from . import chaos_bench, chaos_data, chaos_verify
 
-for _module in (chaos_data, chaos_bench):
+for _module in (chaos_data, chaos_bench, chaos_verify):
     registry.register(_module.STAGE)

@@ -1,0 +1,52 @@
+# Stages are run through `python -m pipelines <stage>`; see `make help`.
+# Variables: PROFILE=quick|full, ARGS='--set key=value ...', SCHEDULER=<dask scheduler address>.
+
+PYTHON3 ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.stamp
+PROFILE ?= quick
+ARGS ?=
+SCHEDULER ?=
+STAGE_FLAGS = --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(ARGS)
+PIPELINES = $(PY) -m pipelines
+
+.PHONY: help setup test demo data-chaos bench-chaos verify-chaos report clean distclean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+setup: $(STAMP)  ## create .venv from requirements.lock (quick when nothing changed)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON3) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "make setup needs Python >= 3.11; set PYTHON3=" or 0)'
+	test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+test: setup  ## run the tests on CPU
+	JAX_PLATFORMS=cpu $(PY) -m pytest -q -n 2
+
+demo: setup  ## quick end-to-end run: data, benchmarks, report
+	$(MAKE) --no-print-directory data-chaos bench-chaos report PROFILE=quick ARGS=
+	@echo "Results: reports/index.html and reports/index.md (benchmarks in reports/bench/, data in data/)"
+
+data-chaos: setup  ## generate the chaotic systems database (data/chaos/)
+	$(PIPELINES) data-chaos $(STAGE_FLAGS)
+
+bench-chaos: setup  ## benchmark the chaos database (reports/bench/chaos*.json)
+	$(PIPELINES) bench-chaos $(STAGE_FLAGS)
+
+verify-chaos: setup  ## check the chaos database against stored invariants
+	$(PIPELINES) verify-chaos $(STAGE_FLAGS)
+
+report: setup  ## build reports/index.md and reports/index.html from the JSON results
+	$(PIPELINES) report $(STAGE_FLAGS)
+
+clean:  ## remove generated data and quick reports (keeps .venv, .cache and reports/full)
+	find data -mindepth 1 -not -path data/README.md -delete 2>/dev/null || true
+	rm -rf reports/bench reports/index.md reports/index.html
+
+distclean: clean  ## also remove .venv and the JAX compilation cache
+	rm -rf $(VENV) .cache

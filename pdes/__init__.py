@@ -1,0 +1,1 @@
+"""PDE problems: residuals and reference solutions (placeholder; filled by later issues)."""
