@@ -9,6 +9,7 @@ do not depend on which other systems ran, in which order, or where.
 from __future__ import annotations
 
 import json
+import warnings
 import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -97,8 +98,10 @@ def generate(system: System, spec: TrajectorySpec, seed: int) -> xr.Dataset:
     ys = traj.ys
     if spec.postprocess:
         ys = np.asarray(system.postprocess(ys))
-    mean = np.nanmean(ys, axis=1)
-    std = np.nanstd(ys, axis=1)
+    with warnings.catch_warnings():  # all-NaN trajectories (failures) give NaN statistics
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(ys, axis=1)
+        std = np.nanstd(ys, axis=1)
     if spec.standardize:
         ys = (ys - mean[:, None]) / np.where(std > 0, std, 1.0)[:, None]
     if spec.observation_noise > 0:
@@ -108,7 +111,7 @@ def generate(system: System, spec: TrajectorySpec, seed: int) -> xr.Dataset:
 
     failures = [
         {"system": system.name, "ic": int(b), "time": float(traj.failed_at[b] - burn),
-         "reason": traj.message[b]}
+         "reason": traj.message[b] + (" (already during burn-in)" if traj.failed_at[b] <= ts[0] else "")}
         for b in np.flatnonzero(~traj.ok)
     ]
     x_units = "1" if spec.standardize else "1 (system units)"
