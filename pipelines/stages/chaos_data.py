@@ -10,12 +10,14 @@ interrupted run resumes where it stopped. The parts are then gathered into one D
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import xarray as xr
 
 from pipelines import contract
+from pipelines.bench import Record, machine_label, write_bench
 from pipelines.config import config_to_dict
 from pipelines.registry import Stage, StageContext
 
@@ -83,6 +85,7 @@ def output_path(cfg: DataChaosConfig, ctx: StageContext) -> Path:
 def run(cfg: DataChaosConfig, ctx: StageContext) -> None:
     from chaos import systems
 
+    started = time.perf_counter()
     names = list(cfg.systems or systems.names())
     out = output_path(cfg, ctx)
     parts = out.with_suffix(".parts")
@@ -111,6 +114,29 @@ def run(cfg: DataChaosConfig, ctx: StageContext) -> None:
     n_failed = sum(len(json.loads(tree[n].attrs["failures"])) for n in names)
     total = sum(tree[n].sizes["ic"] for n in names)
     print(f"wrote {out}: {len(names)} systems, {total - n_failed}/{total} trajectories valid")
+    _write_summary(cfg, ctx, tree, names, len(todo), time.perf_counter() - started, total - n_failed, total)
+
+
+def _write_summary(cfg, ctx, tree, names, n_computed, seconds, valid, total) -> None:
+    """reports/bench/chaos_data.json (or reports/full/chaos_data-<machine>.json): how long
+    the database took and how much of it is valid."""
+    points = sum(int(tree[n].ds.x.shape[0] * tree[n].ds.x.shape[1]) for n in names)
+    where = "executor=" + ("dask " + (ctx.scheduler or "LocalCluster") if cfg.executor == "dask" or ctx.scheduler else "local")
+    extra = {"systems_computed_now": n_computed, "systems_resumed": len(names) - n_computed, "where": where,
+             "failures": {n: json.loads(tree[n].attrs["failures"]) for n in names if json.loads(tree[n].attrs["failures"])}}
+    records = [
+        Record(name="wall_s", value=seconds, unit="s", better="lower", profile=ctx.profile, seed=cfg.seed, extra=extra),
+        Record(name="systems", value=len(names), unit="systems", better="higher", profile=ctx.profile),
+        Record(name="trajectories_valid", value=valid, unit="trajectories", better="higher", profile=ctx.profile,
+               seed=cfg.seed, reference={"value": total, "source": "trajectories asked for"}),
+        Record(name="points_per_s", value=points / seconds, unit="points/s", better="higher", profile=ctx.profile,
+               extra={"note": "stored points (ic x time) over wall time, compile and I/O included"}),
+    ]
+    if ctx.out is not None:
+        return  # an ad-hoc output path: no report entry
+    full = ctx.profile == "full"
+    write_bench("chaos_data", records, directory=ctx.repo_root / ("reports/full" if full else "reports/bench"),
+                stem=f"chaos_data-{machine_label()}" if full else None)
 
 
 def gather(names: list[str], parts: Path) -> xr.DataTree:
