@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _manual
 from ._system import System
-from ._translate import ParameterView, jaxify, stack_components
+from ._translate import ParameterView, jaxify, stack_components, stack_components_last
 
 _SKIP_META = ("parameters", "initial_conditions", "embedding_dimension", "dimension")
 
@@ -93,11 +93,3 @@ def build(name: str) -> System:
 
         source = "dysts rhs method"
     return System(name, "ode", dimension, dimension, params, ic, rest, source, field, postprocess)
-
-
-def stack_components_last(out, like):
-    """Stack a tuple of equally shaped components along a new last axis."""
-    import jax.numpy as jnp
-
-    parts = jnp.broadcast_arrays(*[jnp.asarray(c, dtype=like.dtype) for c in out])
-    return jnp.stack(parts, axis=-1)

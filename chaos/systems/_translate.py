@@ -60,3 +60,9 @@ def stack_components(out: Any, like: jnp.ndarray) -> jnp.ndarray:
     if isinstance(out, (tuple, list)):
         return jnp.stack([jnp.asarray(c, dtype=like.dtype) for c in out])
     return jnp.asarray(out, dtype=like.dtype)
+
+
+def stack_components_last(out: Any, like: jnp.ndarray) -> jnp.ndarray:
+    """Stack a tuple of components (arrays of one shape, or scalars) along a new last axis."""
+    parts = jnp.broadcast_arrays(*[jnp.asarray(c, dtype=like.dtype) for c in out])
+    return jnp.stack(parts, axis=-1)
