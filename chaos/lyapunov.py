@@ -107,3 +107,66 @@ def lyapunov_spectrum(
     if not bool(finite):
         raise FloatingPointError(f"{system.name}: the trajectory blew up while estimating Lyapunov exponents")
     return np.asarray(exps)
+
+
+@lru_cache(maxsize=None)
+def _pair_solver(system: System, n_intervals: int, rtol: float):
+    term = diffrax.ODETerm(lambda t, y, p: system.rhs(y, t, p))
+    controller = diffrax.PIDController(rtol=rtol, atol=rtol)
+
+    def advance(x, t0, dt, params):
+        sol = diffrax.diffeqsolve(term, diffrax.Dopri8(), t0, t0 + dt, dt / 10, x, args=params,
+                                  stepsize_controller=controller, max_steps=100_000, throw=False)
+        return sol.ys[0]
+
+    def run(x0, interval, burn_in, separation, params):
+        x = advance(x0, 0.0, burn_in, params)
+        v = jax.random.normal(jax.random.key(0), x0.shape, x0.dtype)
+        y = x + separation * v / jnp.linalg.norm(v)
+
+        def step(carry, i):
+            x, y, logs = carry
+            t0 = burn_in + i * interval
+            x, y = advance(x, t0, interval, params), advance(y, t0, interval, params)
+            d = jnp.linalg.norm(y - x)
+            return (x, x + (y - x) * separation / d, logs + jnp.log(d / separation)), None
+
+        (x, _, logs), _ = jax.lax.scan(step, (x, y, 0.0), jnp.arange(n_intervals))
+        return logs / (n_intervals * interval), jnp.all(jnp.isfinite(x))
+
+    return jax.jit(run)
+
+
+def largest_lyapunov_two_trajectories(
+    system: System,
+    x0: Float[Array, " D"] | None = None,
+    *,
+    interval: float | None = None,
+    duration: float | None = None,
+    burn_in: float | None = None,
+    separation: float = 1e-8,
+    rtol: float = 1e-12,
+    params: Params | None = None,
+) -> float:
+    """The largest Lyapunov exponent from two nearby trajectories, renormalised to
+    ``separation`` every ``interval`` (Benettin et al. 1976), with no Jacobian.
+
+    An independent check of :func:`lyapunov_spectrum`; unlike the tangent dynamics it also
+    sees the jumps of discontinuous vector fields (``sign``, ``heaviside``), where the
+    Jacobian-based spectrum misses the saltation at switching surfaces.
+    Defaults: interval period / 5, duration 200 periods, burn-in 20 periods.
+    """
+    if system.kind != "ode":
+        raise ValueError(f"{system.name} is a {system.kind} system; flows only")
+    period = system.period
+    interval = period / 5 if interval is None else interval
+    duration = 200 * period if duration is None else duration
+    burn_in = 20 * period if burn_in is None else burn_in
+    n_intervals = max(int(round(duration / interval)), 1)
+    x = jnp.asarray(system.ic if x0 is None else x0, dtype=jnp.float64)
+    p = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float64), system.resolve_params(params))
+    solve = _pair_solver(system, n_intervals, float(rtol))
+    lam, finite = solve(x, interval, burn_in, separation, p)
+    if not bool(finite):
+        raise FloatingPointError(f"{system.name}: the trajectory blew up while estimating Lyapunov exponents")
+    return float(lam)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from chaos import systems
-from chaos.lyapunov import lyapunov_spectrum
+from chaos import verify
+from chaos.lyapunov import largest_lyapunov_two_trajectories, lyapunov_spectrum
 
 from .conftest import make_system
 
@@ -25,6 +26,19 @@ def test_lorenz_spectrum():
     # literature: 0.9056, 0, -14.5723 (Sprott, Chaos and Time-Series Analysis, 2003)
     assert exps[0] == pytest.approx(0.9056, abs=0.05)
     assert abs(exps[1]) < 0.02
+
+
+def test_two_trajectory_estimate_is_exact_on_a_linear_flow_and_agrees_on_lorenz():
+    a = np.array([[-0.1, 1.0, 0.0], [-1.0, -0.1, 0.0], [0.0, 0.0, 0.3]])
+    linear = make_system("linear2", lambda x, t, p: a @ x, [1.0, 0.5, 0.2], period=2 * np.pi)
+    assert largest_lyapunov_two_trajectories(linear, duration=60.0, burn_in=0.0) == pytest.approx(0.3, abs=2e-3)
+    lorenz = systems.get("Lorenz")
+    assert largest_lyapunov_two_trajectories(lorenz, duration=100 * lorenz.period) == pytest.approx(0.9056, abs=0.05)
+
+
+def test_nonsmooth_systems_are_flagged():
+    assert verify.nonsmooth("SprottMore") and verify.nonsmooth("Colpitts")
+    assert not verify.nonsmooth("Lorenz")
 
 
 def test_delay_systems_are_refused():
