@@ -87,26 +87,36 @@ def lyapunov_spectrum(
         duration: averaging time after burn-in; default 200 periods.
         burn_in: time discarded first; default 20 periods.
     """
-    if system.kind != "ode":
-        raise ValueError(
-            f"{system.name} is a {system.kind} system: its tangent space is infinite-"
-            "dimensional and the QR method here handles flows only"
-        )
     d = system.dimension
     k = d if k is None else k
     if not 1 <= k <= d:
         raise ValueError(f"k must be in 1..{d} for {system.name}, got {k}")
+    x, interval, burn_in, n_intervals, p = _setup(system, x0, interval, duration, burn_in, params, 20)
+    exps, finite = _qr_solver(system, k, n_intervals, float(rtol))(x, interval, burn_in, p)
+    _check_finite(system, finite)
+    return np.asarray(exps)
+
+
+def _setup(system, x0, interval, duration, burn_in, params, per_period):
+    """Defaults in periods, the number of intervals, the start state and float64 params."""
+    if system.kind != "ode":
+        raise ValueError(
+            f"{system.name} is a {system.kind} system: its tangent space is infinite-"
+            "dimensional and the methods here handle flows only"
+        )
     period = system.period
-    interval = period / 20 if interval is None else interval
+    interval = period / per_period if interval is None else interval
     duration = 200 * period if duration is None else duration
     burn_in = 20 * period if burn_in is None else burn_in
     n_intervals = max(int(round(duration / interval)), 1)
     x = jnp.asarray(system.ic if x0 is None else x0, dtype=jnp.float64)
     p = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float64), system.resolve_params(params))
-    exps, finite = _qr_solver(system, k, n_intervals, float(rtol))(x, interval, burn_in, p)
+    return x, interval, burn_in, n_intervals, p
+
+
+def _check_finite(system, finite) -> None:
     if not bool(finite):
         raise FloatingPointError(f"{system.name}: the trajectory blew up while estimating Lyapunov exponents")
-    return np.asarray(exps)
 
 
 @lru_cache(maxsize=None)
@@ -156,17 +166,7 @@ def largest_lyapunov_two_trajectories(
     Jacobian-based spectrum misses the saltation at switching surfaces.
     Defaults: interval period / 5, duration 200 periods, burn-in 20 periods.
     """
-    if system.kind != "ode":
-        raise ValueError(f"{system.name} is a {system.kind} system; flows only")
-    period = system.period
-    interval = period / 5 if interval is None else interval
-    duration = 200 * period if duration is None else duration
-    burn_in = 20 * period if burn_in is None else burn_in
-    n_intervals = max(int(round(duration / interval)), 1)
-    x = jnp.asarray(system.ic if x0 is None else x0, dtype=jnp.float64)
-    p = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float64), system.resolve_params(params))
-    solve = _pair_solver(system, n_intervals, float(rtol))
-    lam, finite = solve(x, interval, burn_in, separation, p)
-    if not bool(finite):
-        raise FloatingPointError(f"{system.name}: the trajectory blew up while estimating Lyapunov exponents")
+    x, interval, burn_in, n_intervals, p = _setup(system, x0, interval, duration, burn_in, params, 5)
+    lam, finite = _pair_solver(system, n_intervals, float(rtol))(x, interval, burn_in, separation, p)
+    _check_finite(system, finite)
     return float(lam)

@@ -54,6 +54,15 @@ def check_name(name: str) -> str:
     )
 
 
+def check_names(names) -> None:
+    """:func:`check_name` for each name, as a ``ValueError`` (for config validation)."""
+    for name in names:
+        try:
+            check_name(name)
+        except UnknownSystemError as err:
+            raise ValueError(str(err)) from None
+
+
 @cache
 def get(name: str) -> System:
     """The :class:`System` called ``name`` (dysts' class name, e.g. ``"Lorenz"``)."""

@@ -46,12 +46,10 @@ class BenchChaosConfig:
     def __post_init__(self):
         from chaos import systems
 
+        systems.check_names(self.systems)
         for name in self.systems:
-            try:
-                if systems.get(name).kind != "ode":
-                    raise ValueError(f"bench system {name!r} is a delay system; choose flows")
-            except systems.UnknownSystemError as err:
-                raise ValueError(str(err)) from None
+            if systems.get(name).kind != "ode":
+                raise ValueError(f"bench system {name!r} is a delay system; choose flows")
 
 
 def _dysts_run(name, n, ppp, **kw):

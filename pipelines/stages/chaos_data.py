@@ -40,11 +40,7 @@ class DataChaosConfig(TrajectorySpec):
     def __post_init__(self):
         from chaos import systems
 
-        for name in self.systems:
-            try:
-                systems.check_name(name)
-            except systems.UnknownSystemError as err:
-                raise ValueError(str(err)) from None
+        systems.check_names(self.systems)
 
     def spec(self) -> TrajectorySpec:
         return TrajectorySpec(**{f.name: getattr(self, f.name) for f in fields(TrajectorySpec)})

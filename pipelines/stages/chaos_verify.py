@@ -32,11 +32,7 @@ class VerifyChaosConfig:
     def __post_init__(self):
         from chaos import systems
 
-        for name in self.systems:
-            try:
-                systems.check_name(name)
-            except systems.UnknownSystemError as err:
-                raise ValueError(str(err)) from None
+        systems.check_names(self.systems)
 
 
 def verify_one(name: str, cfg: VerifyChaosConfig) -> dict:
