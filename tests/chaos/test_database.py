@@ -35,6 +35,12 @@ def test_layout_units_and_metadata(lorenz_ds):
     np.testing.assert_array_equal(ds.x0[0], systems.get("Lorenz").ic)  # the first IC is dysts'
 
 
+def test_lyapunov_timescale():
+    lorenz = systems.get("Lorenz")
+    ds = generate(lorenz, replace(SMALL, timescale="Lyapunov"), seed=0)
+    np.testing.assert_allclose(np.diff(ds.time), lorenz.lyapunov_time / 20)
+
+
 def test_seeded_and_independent_of_other_systems(lorenz_ds):
     again = generate(systems.get("Lorenz"), SMALL, seed=0)
     np.testing.assert_array_equal(again.x, lorenz_ds.x)
