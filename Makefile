@@ -11,7 +11,7 @@ SCHEDULER ?=
 STAGE_FLAGS = --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(ARGS)
 PIPELINES = $(PY) -m pipelines
 
-.PHONY: help setup test demo data-chaos bench-chaos verify-chaos report clean distclean
+.PHONY: help setup test demo data-chaos bench-chaos verify-chaos data-pdes-references report clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -40,6 +40,9 @@ bench-chaos: setup  ## benchmark the chaos database (reports/bench/chaos*.json)
 
 verify-chaos: setup  ## check the chaos database against stored invariants
 	$(PIPELINES) verify-chaos $(STAGE_FLAGS)
+
+data-pdes-references: setup  ## reference solutions of the PDE problems (data/pdes/references/)
+	$(PIPELINES) data-pdes-references $(STAGE_FLAGS)
 
 report: setup  ## build reports/index.md and reports/index.html from the JSON results
 	$(PIPELINES) report $(STAGE_FLAGS)

@@ -2,7 +2,7 @@
 
 from pipelines import registry
 
-from . import chaos_bench, chaos_data, chaos_verify
+from . import chaos_bench, chaos_data, chaos_verify, pdes_references
 
-for _module in (chaos_data, chaos_bench, chaos_verify):
+for _module in (chaos_data, chaos_bench, chaos_verify, pdes_references):
     registry.register(_module.STAGE)
