@@ -38,7 +38,7 @@ data-chaos: setup  ## generate the chaotic systems database (data/chaos/)
 bench-chaos: setup  ## benchmark the chaos database (reports/bench/chaos*.json)
 	$(PIPELINES) bench-chaos $(STAGE_FLAGS)
 
-verify-chaos: setup  ## check the chaos database against stored invariants
+verify-chaos: setup  ## every system against dysts: trajectories and Lyapunov spectra (reports/bench/chaos_verify.json)
 	$(PIPELINES) verify-chaos $(STAGE_FLAGS)
 
 data-pdes-references: setup  ## reference solutions of the PDE problems (data/pdes/references/)
