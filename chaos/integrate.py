@@ -41,9 +41,8 @@ class Trajectories:
 
 
 _RESULT_TEXT = {
-    0: "",
-    1: "the maximum number of solver steps was reached (increase max_steps, or the "
-    "trajectory diverged)",
+    int(diffrax.RESULTS.max_steps_reached._value): "the maximum number of solver steps was "
+    "reached (increase max_steps, or the trajectory diverged)",
 }
 
 
