@@ -219,3 +219,14 @@ def test_git_commit(tmp_path):
 
 def test_contract_reexports_are_public():
     assert set(contract.__all__) <= set(dir(contract))
+
+
+def test_atomic_files_get_the_usual_mode(tmp_path):
+    import os
+
+    from pipelines.contract import atomic_write_text
+
+    path = atomic_write_text(tmp_path / "a.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~mask)
