@@ -60,8 +60,7 @@ def agreement(name: str, *, pts_per_period: int = 100, tol: float = 1e-12) -> di
     ref = np.asarray(ref).reshape(n, -1)
     start = time.perf_counter()
     if system.kind == "delay":
-        tlim = system.period * n / pts_per_period
-        ts = np.linspace(system.tau, tlim + system.tau, n)
+        ts = _dysts_delay_times(system, n, pts_per_period)
         ours = integrate_delay(system, system.ic[None], ts)
         note = ("dysts integrates delay systems with a first-order scheme whose step is the "
                 "output spacing; ours is RK4 (4th order, see tests), so agreement is limited "
@@ -117,14 +116,19 @@ def lyapunov_row(name: str, **kwargs) -> dict:
                   "ours_sum": float(ours.sum()), "nonsmooth": nonsmooth(name), "note": note}
 
 
+def _dysts_delay_times(system, n: int, pts_per_period: int) -> np.ndarray:
+    """The times at which dysts' DDE ``make_trajectory(n, pts_per_period)`` samples its
+    output: n points from tau to tau + period * n / pts_per_period."""
+    return np.linspace(system.tau, system.tau + system.period * n / pts_per_period, n)
+
+
 def _delay_refined(system, theirs, n: int, pts_per_period: int) -> float:
     """Relative error of dysts' DDE output on a 4x finer grid (same time span) against ours."""
     n4, ppp4 = 4 * (n - 1) + 1, 4 * pts_per_period
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = np.asarray(theirs.make_trajectory(n4, pts_per_period=ppp4)).reshape(n4, -1)
-    tlim = system.period * n4 / ppp4
-    ts = np.linspace(system.tau, tlim + system.tau, n4)
+    ts = _dysts_delay_times(system, n4, ppp4)
     return relative_error(integrate_delay(system, system.ic[None], ts).ys[0], ref)
 
 

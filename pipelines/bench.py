@@ -161,6 +161,17 @@ def write_bench(
     return atomic_write_json(Path(directory) / f"{stem or suite}.json", doc)
 
 
+def write_stage_bench(suite: str, records: list[Record], ctx: Any, *, out: Path | None = None,
+                      tables: dict[str, list[dict[str, Any]]] | None = None) -> Path:
+    """Write a stage's results where the report looks for them: ``reports/bench/<suite>.json``
+    for the quick profile, ``reports/full/<suite>-<machine>.json`` for the full one, or into
+    ``out`` (a stage's ``--out``) when given. ``ctx`` is the stage's ``StageContext``."""
+    full = ctx.profile == "full"
+    directory = Path(out) if out is not None else Path(ctx.repo_root) / ("reports/full" if full else "reports/bench")
+    return write_bench(suite, records, directory=directory, tables=tables,
+                       stem=f"{suite}-{machine_label()}" if full else None)
+
+
 def read_bench(path: str | Path) -> BenchFile:
     """Read and check a file written by :func:`write_bench`.
 

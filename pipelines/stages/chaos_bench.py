@@ -19,11 +19,10 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from pipelines.bench import Record, machine_label, write_bench
+from pipelines.bench import Record, write_stage_bench
 from pipelines.registry import Stage, StageContext
 
 BENCH_SYSTEMS = ("Lorenz", "Rossler", "Chua", "Thomas", "HyperRossler", "Lorenz96")
@@ -162,10 +161,7 @@ def run(cfg: BenchChaosConfig, ctx: StageContext) -> None:
                    extra={"check": "right-hand side vs dysts at random states, relative 1e-10"}),
             Record(name="systems_total", value=len(names), unit="systems", better="higher", profile=profile),
         ]
-    full = ctx.profile == "full"
-    out_dir = ctx.repo_root / ("reports/full" if full else "reports/bench")
-    path = write_bench("chaos", records, directory=Path(ctx.out) if ctx.out else out_dir,
-                       tables={"per_system": rows}, stem=f"chaos-{machine_label()}" if full else None)
+    path = write_stage_bench("chaos", records, ctx, out=ctx.out, tables={"per_system": rows})
     _print_table(rows, cfg)
     print(f"wrote {path}")
 

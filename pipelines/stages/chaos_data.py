@@ -17,7 +17,7 @@ from pathlib import Path
 import xarray as xr
 
 from pipelines import contract
-from pipelines.bench import Record, machine_label, write_bench
+from pipelines.bench import Record, write_stage_bench
 from pipelines.config import config_to_dict
 from pipelines.registry import Stage, StageContext
 
@@ -130,9 +130,7 @@ def _write_summary(cfg, ctx, tree, names, n_computed, seconds, valid, total) -> 
     ]
     if ctx.out is not None:
         return  # an ad-hoc output path: no report entry
-    full = ctx.profile == "full"
-    write_bench("chaos_data", records, directory=ctx.repo_root / ("reports/full" if full else "reports/bench"),
-                stem=f"chaos_data-{machine_label()}" if full else None)
+    write_stage_bench("chaos_data", records, ctx)
 
 
 def gather(names: list[str], parts: Path) -> xr.DataTree:

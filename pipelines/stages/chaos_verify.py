@@ -9,11 +9,10 @@ Writes ``reports/bench/chaos_verify.json`` with the per-system tables and the ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from pipelines.bench import Record, machine_label, write_bench
+from pipelines.bench import Record, write_stage_bench
 from pipelines.registry import Stage, StageContext
 
 from ._sweep import sweep
@@ -89,10 +88,7 @@ def run(cfg: VerifyChaosConfig, ctx: StageContext) -> None:
                 better="lower", profile=ctx.profile,
                 extra={"systems": len(done), "note": "|ours - dysts| / |dysts| for the largest exponent, over "
                        "systems where our two estimates agree; dysts' stored values are themselves estimates"}))
-    full = ctx.profile == "full"
-    directory = Path(ctx.out) if ctx.out else ctx.repo_root / ("reports/full" if full else "reports/bench")
-    path = write_bench("chaos_verify", records, directory=directory, tables=tables,
-                       stem=f"chaos_verify-{machine_label()}" if full else None)
+    path = write_stage_bench("chaos_verify", records, ctx, out=ctx.out, tables=tables)
     for r in agreement:
         if r["status"] != "ok":
             print(f"exception: {r['system']}: {r['status']} {r.get('rel_error', '')} {r.get('note', '')}")
