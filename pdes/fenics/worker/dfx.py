@@ -1,0 +1,218 @@
+"""Every DOLFINx-version-specific call the solvers make, in one place (written for DOLFINx 0.5).
+
+Solvers import ``dfx`` instead of reaching into ``dolfinx`` for anything whose name or
+signature changed between releases (function spaces, mesh constructors, gmsh import, linear
+solves, expression interpolation, scalar assembly). Porting to a newer DOLFINx means editing
+this file only.
+
+Runs in the FEniCS interpreter: imports numpy, mpi4py, petsc4py, ufl, dolfinx (and gmsh in
+:func:`mesh_from_gmsh`), never the project's JAX packages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import ufl
+from mpi4py import MPI
+from petsc4py import PETSc
+
+import dolfinx
+from dolfinx import fem, mesh as dmesh
+from dolfinx.fem import petsc as fem_petsc
+
+COMM = MPI.COMM_SELF
+VERSION = dolfinx.__version__
+LU = {"ksp_type": "preonly", "pc_type": "lu"}
+CG_AMG = {"ksp_type": "cg", "pc_type": "hypre", "ksp_rtol": 1e-10}
+
+
+# ---- meshes -------------------------------------------------------------------------------
+def unit_square(n: int, *, diagonal: str = "right"):
+    """Triangulated unit square with ``n`` x ``n`` cells per side (2 n^2 triangles)."""
+    return dmesh.create_unit_square(COMM, n, n, dmesh.CellType.triangle,
+                                    diagonal=getattr(dmesh.DiagonalType, diagonal))
+
+
+def rectangle(p0, p1, nx: int, ny: int):
+    """Triangulated rectangle [p0, p1] with ``nx`` x ``ny`` cells (crossed diagonals off)."""
+    return dmesh.create_rectangle(COMM, [np.asarray(p0, float), np.asarray(p1, float)], [nx, ny],
+                                  dmesh.CellType.triangle)
+
+
+def mesh_from_gmsh(model, gdim: int = 2):
+    """(mesh, cell_tags, facet_tags) from the current gmsh model (physical groups become tags)."""
+    from dolfinx.io import gmshio
+
+    return gmshio.model_to_mesh(model, COMM, 0, gdim=gdim)
+
+
+def boundary_facets(msh, marker):
+    """Indices of exterior facets whose midpoints satisfy ``marker(x) -> bool[n]`` (x: (3, n))."""
+    return dmesh.locate_entities_boundary(msh, msh.topology.dim - 1, marker)
+
+
+def facet_tags(msh, markers: dict[int, object]):
+    """MeshTags on exterior facets: tag ``k`` where ``markers[k](x)`` holds (first match wins)."""
+    fdim = msh.topology.dim - 1
+    indices, values = [], []
+    seen = set()
+    for tag, marker in markers.items():
+        facets = [f for f in boundary_facets(msh, marker) if f not in seen]
+        seen.update(facets)
+        indices += facets
+        values += [tag] * len(facets)
+    order = np.argsort(indices)
+    return dmesh.meshtags(msh, fdim, np.asarray(indices, np.int32)[order],
+                          np.asarray(values, np.int32)[order])
+
+
+def cell_midpoints(msh) -> np.ndarray:
+    """(n_cells, 3) midpoints of the local cells."""
+    tdim = msh.topology.dim
+    n = msh.topology.index_map(tdim).size_local
+    return dmesh.compute_midpoints(msh, tdim, np.arange(n, dtype=np.int32))
+
+
+# ---- spaces and functions -----------------------------------------------------------------
+def scalar_space(msh, family: str = "Lagrange", degree: int = 1):
+    return fem.FunctionSpace(msh, (family, degree))
+
+
+def vector_space(msh, family: str = "Lagrange", degree: int = 1):
+    return fem.VectorFunctionSpace(msh, (family, degree))
+
+
+def mixed_sub_collapse(space, i: int):
+    """The collapsed i-th subspace and the map from its dofs into the parent's."""
+    return space.sub(i).collapse()
+
+
+def constant(msh, value):
+    return fem.Constant(msh, PETSc.ScalarType(value))
+
+
+def function(space, name: str | None = None):
+    f = fem.Function(space)
+    if name:
+        f.name = name
+    return f
+
+
+def interpolate(target, source):
+    """Interpolate a callable ``f(x: (3, n)) -> (value_size, n)``, a Function or a UFL expression."""
+    if isinstance(source, ufl.core.expr.Expr) and not isinstance(source, fem.Function):
+        source = fem.Expression(source, target.function_space.element.interpolation_points())
+    target.interpolate(source)
+    target.x.scatter_forward()
+    return target
+
+
+def dirichlet_on_facets(value, space, facets, sub: int | None = None):
+    """Dirichlet condition ``value`` (a Function, Constant or number) on the given facets."""
+    msh = space.mesh
+    fdim = msh.topology.dim - 1
+    V = space if sub is None else space.sub(sub)
+    dofs = fem.locate_dofs_topological(V, fdim, facets)
+    if isinstance(value, fem.Function):
+        return fem.dirichletbc(value, dofs)
+    if isinstance(value, (int, float)):
+        value = PETSc.ScalarType(value)
+    elif not isinstance(value, fem.Constant):
+        value = np.asarray(value, dtype=PETSc.ScalarType)
+    return fem.dirichletbc(value, dofs, V)
+
+
+def dirichlet_at_points(value, space, marker, sub: int | None = None):
+    """Dirichlet condition on the dofs whose coordinates satisfy ``marker`` (geometrical)."""
+    V = space if sub is None else space.sub(sub)
+    dofs = fem.locate_dofs_geometrical(V, marker)
+    return fem.dirichletbc(PETSc.ScalarType(value), dofs, V)
+
+
+# ---- assembly and solves ------------------------------------------------------------------
+def solve_linear(a, L, bcs, options: dict | None = None, u=None):
+    """Solve the variational problem a(u, v) = L(v); returns the solution Function.
+
+    Raises RuntimeError if the Krylov solver did not converge.
+    """
+    kwargs = {"bcs": bcs, "petsc_options": dict(options or LU)}
+    if u is not None:
+        kwargs["u"] = u
+    problem = fem_petsc.LinearProblem(a, L, **kwargs)
+    uh = problem.solve()
+    reason = problem.solver.getConvergedReason()
+    if reason < 0:
+        raise RuntimeError(f"linear solver diverged (PETSc reason {reason})")
+    uh.x.scatter_forward()
+    return uh
+
+
+def assemble_scalar(integrand) -> float:
+    return float(COMM.allreduce(fem.assemble_scalar(fem.form(integrand)), op=MPI.SUM))
+
+
+class Assembled:
+    """A bilinear form assembled once into a PETSc matrix with a reusable KSP (time stepping).
+
+    >>> A = Assembled(a, bcs, options)
+    >>> A.solve(L, u)          # assemble L, lift bcs, solve into Function u
+    """
+
+    def __init__(self, a, bcs, options: dict | None = None):
+        self.a = fem.form(a)
+        self.bcs = bcs
+        self.A = fem_petsc.assemble_matrix(self.a, bcs=bcs)
+        self.A.assemble()
+        self.ksp = PETSc.KSP().create(COMM)
+        self.ksp.setOperators(self.A)
+        opts = PETSc.Options()
+        prefix = f"dfx_{id(self)}_"
+        self.ksp.setOptionsPrefix(prefix)
+        for k, v in dict(options or LU).items():
+            opts[prefix + k] = v
+        self.ksp.setFromOptions()
+        self._L = None
+        self._b = None
+
+    def solve(self, L, u):
+        if self._L is None or self._L[0] is not L:
+            self._L = (L, fem.form(L))
+            self._b = fem_petsc.create_vector(self._L[1])
+        b = self._b
+        with b.localForm() as loc:
+            loc.set(0)
+        fem_petsc.assemble_vector(b, self._L[1])
+        fem_petsc.apply_lifting(b, [self.a], [self.bcs])
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD_VALUES, mode=PETSc.ScatterMode.REVERSE)
+        fem_petsc.set_bc(b, self.bcs)
+        self.ksp.solve(b, u.vector)
+        if self.ksp.getConvergedReason() < 0:
+            raise RuntimeError(f"linear solver diverged (PETSc reason {self.ksp.getConvergedReason()})")
+        u.x.scatter_forward()
+        return u
+
+
+# ---- handing results back -----------------------------------------------------------------
+def p1_nodes(msh):
+    """Node coordinates (n, 2) and triangles (n_cells, 3) of the P1 space on ``msh``.
+
+    Node i is P1 dof i, so any P1 function's ``x.array`` (or its (n, k) reshape for a vector
+    space) is its value at these nodes.
+    """
+    V = scalar_space(msh, "Lagrange", 1)
+    coords = V.tabulate_dof_coordinates()[:, : msh.geometry.dim].copy()
+    cells = V.dofmap.list.array.reshape(-1, 3).astype(np.int64)
+    return V, coords, cells
+
+
+def nodal_values(f, V1) -> np.ndarray:
+    """Values of ``f`` (any Function or UFL expression) at the P1 nodes of space ``V1``: (n,) or (n, k)."""
+    shape = getattr(f, "ufl_shape", ())
+    if shape:
+        W = vector_space(V1.mesh, "Lagrange", 1) if len(shape) == 1 else None
+        if W is None:
+            raise ValueError(f"nodal values of rank-{len(shape)} fields are not supported")
+        g = interpolate(function(W), f)
+        return g.x.array.reshape(-1, shape[0]).copy()
+    g = interpolate(function(V1), f)
+    return g.x.array.copy()
