@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 
-from . import allen_cahn, burgers, convection, ks, reaction, reaction_diffusion
+from . import allen_cahn, burgers, convection, kdv, ks, reaction, reaction_diffusion
 from ._autodiff import Field, t_derivative, x_derivative
 from ._periodic import Etdrk4Options
 from ._problem import ClosedForm, Problem
@@ -75,3 +75,4 @@ register(reaction_diffusion.PROBLEM)
 register(allen_cahn.PROBLEM)
 register(ks.PROBLEM)
 register(burgers.PROBLEM)
+register(kdv.PROBLEM)
