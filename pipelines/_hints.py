@@ -45,3 +45,7 @@ def missing(path: str | Path, what: str = "file") -> MissingDataError:
     target = make_target_for(path)
     hint = f"; create it with `make {target}`" if target else ""
     return MissingDataError(f"{what} {str(path)!r} does not exist{hint}")
+
+
+class PrerequisiteError(RuntimeError):
+    """Something a stage needs is not installed; the message is one line and says what to install."""

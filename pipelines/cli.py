@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipelines import registry
-from pipelines._hints import MissingDataError
+from pipelines._hints import MissingDataError, PrerequisiteError
 from pipelines._paths import REPO_ROOT
 from pipelines.config import CONFIG_DIR, PROFILES, ConfigError, describe_fields, load_config
 from pipelines.jaxsetup import configure_jax
@@ -44,6 +44,9 @@ def main(argv: Sequence[str] | None = None, *, config_dir: str | Path = CONFIG_D
     except MissingDataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except PrerequisiteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
     return 0
 
 

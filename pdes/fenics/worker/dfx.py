@@ -122,6 +122,11 @@ def dirichlet_on_facets(value, space, facets, sub: int | None = None):
     return fem.dirichletbc(value, dofs, V)
 
 
+def boundary_dofs(space, facets) -> np.ndarray:
+    """Dofs of ``space`` on the given facets."""
+    return fem.locate_dofs_topological(space, space.mesh.topology.dim - 1, facets)
+
+
 def dirichlet_at_points(value, space, marker, sub: int | None = None):
     """Dirichlet condition on the dofs whose coordinates satisfy ``marker`` (geometrical)."""
     V = space if sub is None else space.sub(sub)
@@ -216,3 +221,74 @@ def nodal_values(f, V1) -> np.ndarray:
         return g.x.array.reshape(-1, shape[0]).copy()
     g = interpolate(function(V1), f)
     return g.x.array.copy()
+
+
+# ---- for the elasticity (kirsch, elasticity_void) and heat_sink solvers -------------------
+def dirichlet_on_vertices(value, space, marker, sub: int | None = None):
+    """Dirichlet condition on the dofs at mesh vertices whose coordinates satisfy ``marker``
+    (x: (3, n) -> bool[n]), e.g. pinning one corner against rigid motion."""
+    msh = space.mesh
+    vertices = dmesh.locate_entities_boundary(msh, 0, marker)
+    V = space if sub is None else space.sub(sub)
+    dofs = fem.locate_dofs_topological(V, 0, vertices)
+    return fem.dirichletbc(PETSc.ScalarType(value), dofs, V)
+
+
+def nodal_average(expr, V1) -> np.ndarray:
+    """Area-weighted average at the P1 nodes of ``V1`` of a scalar UFL expression that is
+    linear on each cell (e.g. a stress from a P2 displacement): (n,).
+
+    The expression is interpolated cell by cell into DG1 (exact for cell-wise linear
+    expressions on affine cells); each node gets the mean of its cells' values there,
+    weighted by cell area. Deterministic, unlike interpolating a discontinuous field into P1.
+    """
+    msh = V1.mesh
+    tdim = msh.topology.dim
+    n_cells = msh.topology.index_map(tdim).size_local
+    D = scalar_space(msh, "DG", 1)
+    values = interpolate(function(D), expr).x.array
+    dg = D.dofmap.list.array.reshape(-1, tdim + 1)[:n_cells]
+    p1 = V1.dofmap.list.array.reshape(-1, tdim + 1)[:n_cells]
+    x = V1.tabulate_dof_coordinates()
+    e1, e2 = x[p1[:, 1]] - x[p1[:, 0]], x[p1[:, 2]] - x[p1[:, 0]]
+    area = 0.5 * np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+    total = np.zeros(x.shape[0])
+    weight = np.zeros(x.shape[0])
+    np.add.at(total, p1, values[dg] * area[:, None])
+    np.add.at(weight, p1, np.broadcast_to(area[:, None], p1.shape))
+    return total / weight
+
+
+# ---- channel flow (the poiseuille and channel_flow solvers) --------------------------------
+class Reassembled(Assembled):
+    """An :class:`Assembled` form whose matrix depends on Functions that change between solves
+    (an advecting velocity): :meth:`update` re-assembles it in place, keeping the sparsity
+    pattern and the KSP (whose preconditioner is rebuilt at the next solve)."""
+
+    def update(self):
+        self.A.zeroEntries()
+        fem_petsc.assemble_matrix(self.A, self.a, bcs=self.bcs)
+        self.A.assemble()
+        return self
+
+
+class Functional:
+    """A scalar form compiled once; calling it assembles the current value (a float)."""
+
+    def __init__(self, integrand):
+        self.form = fem.form(integrand)
+
+    def __call__(self) -> float:
+        return float(COMM.allreduce(fem.assemble_scalar(self.form), op=MPI.SUM))
+
+
+def tagged_facets(tags, value: int) -> np.ndarray:
+    """Indices of the facets that carry ``value`` in the MeshTags ``tags``."""
+    return np.asarray(tags.indices[tags.values == value], np.int32)
+
+
+def cell_diameters(msh) -> np.ndarray:
+    """(n_cells,) largest vertex distance of each local cell."""
+    tdim = msh.topology.dim
+    n = msh.topology.index_map(tdim).size_local
+    return dolfinx.cpp.mesh.h(msh, tdim, np.arange(n, dtype=np.int32))

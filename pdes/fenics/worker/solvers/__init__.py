@@ -23,3 +23,7 @@ def solver(name: str):
 
 
 from . import mms  # noqa: E402,F401
+from . import darcy  # noqa: E402,F401
+from . import diagnostics  # noqa: E402,F401
+from . import elasticity  # noqa: E402,F401
+from . import channel  # noqa: E402,F401
