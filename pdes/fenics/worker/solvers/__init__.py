@@ -27,3 +27,4 @@ from . import darcy  # noqa: E402,F401
 from . import diagnostics  # noqa: E402,F401
 from . import elasticity  # noqa: E402,F401
 from . import channel  # noqa: E402,F401
+from . import heat_sink  # noqa: E402,F401
