@@ -16,7 +16,8 @@ PIPELINES = $(PY) -m pipelines
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
-setup: $(STAMP)  ## create .venv from requirements.lock (quick when nothing changed)
+setup: $(STAMP)  ## create .venv from requirements.lock; install DOLFINx with apt if missing and possible
+	@bash scripts/install_fenics.sh
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON3) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "make setup needs Python >= 3.11; set PYTHON3=" or 0)'

@@ -44,10 +44,11 @@ class DataPdesConfig:
     def __post_init__(self):
         from pdes.fenics import datasets
 
-        known = datasets.names()
         for name in self.datasets:
-            if name not in known:
-                datasets.get(name)  # raises KeyError with a suggestion
+            try:
+                datasets.get(name)
+            except KeyError as err:
+                raise ValueError(err.args[0]) from None
         if len(set(self.datasets)) != len(self.datasets):
             raise ValueError(f"datasets has duplicates: {list(self.datasets)}")
 
