@@ -11,7 +11,7 @@ SCHEDULER ?=
 STAGE_FLAGS = --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(ARGS)
 PIPELINES = $(PY) -m pipelines
 
-.PHONY: help setup test demo data-chaos bench-chaos verify-chaos data-pdes-references report clean distclean
+.PHONY: help setup test demo data-chaos bench-chaos verify-chaos data-pdes data-pdes-references bench-pdes report clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -30,7 +30,7 @@ test: setup  ## run the tests on CPU
 	JAX_PLATFORMS=cpu $(PY) -m pytest -q -n 2
 
 demo: setup  ## quick end-to-end run: data, benchmarks, report
-	$(MAKE) --no-print-directory data-chaos bench-chaos report PROFILE=quick ARGS=
+	$(MAKE) --no-print-directory data-chaos bench-chaos data-pdes bench-pdes report PROFILE=quick ARGS=
 	@echo "Results: reports/index.html and reports/index.md (benchmarks in reports/bench/, data in data/)"
 
 data-chaos: setup  ## generate the chaotic systems database (data/chaos/)
@@ -42,8 +42,15 @@ bench-chaos: setup  ## benchmark the chaos database (reports/bench/chaos*.json)
 verify-chaos: setup  ## every system against dysts: trajectories and Lyapunov spectra (reports/bench/chaos_verify.json)
 	$(PIPELINES) verify-chaos $(STAGE_FLAGS)
 
+data-pdes: setup  ## every PDE data set: references, FEniCS parametric sets (data/pdes/)
+	$(PIPELINES) data-pdes-references $(STAGE_FLAGS)
+	$(PIPELINES) data-pdes $(STAGE_FLAGS)
+
 data-pdes-references: setup  ## reference solutions of the PDE problems (data/pdes/references/)
 	$(PIPELINES) data-pdes-references $(STAGE_FLAGS)
+
+bench-pdes: setup  ## PDE generators: verification errors and samples/s with 1 and 2 workers (reports/bench/pdes.json)
+	$(PIPELINES) bench-pdes $(STAGE_FLAGS)
 
 report: setup  ## build reports/index.md and reports/index.html from the JSON results
 	$(PIPELINES) report $(STAGE_FLAGS)

@@ -219,6 +219,7 @@ def solve(solver: str, params: dict[str, Any] | None = None, *, timeout: float |
 
 
 @atexit.register
-def _close_all() -> None:
+def close_all() -> None:
+    """Stop this process's shared workers (Dask runs this on its workers before closing)."""
     for worker in _WORKERS.values():
         worker.close()

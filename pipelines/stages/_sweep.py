@@ -21,8 +21,12 @@ def sweep(
     scheduler: str | None = None,
     workers: int = 2,
     desc: str = "",
+    teardown: Callable[[], Any] | None = None,
 ) -> Iterator[Any]:
-    """Yield ``fn(item, *args)`` for each item (in completion order for Dask)."""
+    """Yield ``fn(item, *args)`` for each item (in completion order for Dask).
+
+    ``teardown`` (module-level, no arguments) runs on every Dask worker before the client
+    closes, e.g. to stop helper processes the workers started."""
     if not items:
         return
     if executor == "local" and scheduler is None:
@@ -43,6 +47,11 @@ def sweep(
         for future in progress(as_completed(futures), total=len(futures), desc=desc):
             yield future.result()
     finally:
+        if teardown is not None:
+            try:
+                client.run(teardown)
+            except Exception:  # noqa: BLE001  (workers may be gone already)
+                pass
         client.close()
         if cluster is not None:
             cluster.close()

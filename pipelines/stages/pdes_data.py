@@ -153,7 +153,8 @@ def run(cfg: DataPdesConfig, ctx: StageContext) -> dict[str, dict]:
           f"({'dask ' + (ctx.scheduler or f'LocalCluster x{cfg.workers}') if cfg.executor == 'dask' or ctx.scheduler else 'in process'})")
     summaries: dict[str, list[dict]] = {n: [] for n in names}
     for summary in sweep(solve_sample, jobs, cfg.seed, ctx.profile, str(out_dir), config, cfg.timeout_s,
-                         executor=cfg.executor, scheduler=ctx.scheduler, workers=cfg.workers, desc="data-pdes"):
+                         executor=cfg.executor, scheduler=ctx.scheduler, workers=cfg.workers, desc="data-pdes",
+                         teardown=runner.close_all):
         summaries[summary["dataset"]].append(summary)
         if not summary["ok"]:
             print(f"warning: {summary['dataset']} sample {summary['index']} failed: {summary['reason']}")

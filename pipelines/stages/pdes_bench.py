@@ -1,0 +1,127 @@
+"""Stage ``bench-pdes``: verification errors of the FEniCS solvers and the throughput of every
+data set generator with 1 and 2 (``workers``) Dask workers.
+
+Writes ``reports/bench/pdes.json`` (quick) or ``reports/full/pdes-<machine>.json`` (full) with
+records ``order/mms_p{1,2}_{l2,h1}``, the solver checks (``kirsch_scf``, ``poiseuille_rel_err``,
+...) and ``samples_per_s/<dataset>/workers=<n>``. Throughput is measured warm: each Dask worker
+first solves one sample (starting its FEniCS process and compiling the forms, reported apart as
+``warmup_s``), then ``samples`` further samples are timed, written to a scratch folder as
+``data-pdes`` would.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from pipelines._hints import PrerequisiteError
+from pipelines.bench import Record, write_stage_bench
+from pipelines.config import config_to_dict
+from pipelines.registry import Stage, StageContext
+
+
+@dataclass(frozen=True)
+class BenchPdesConfig:
+    datasets: tuple[str, ...] = ()  # empty: every data set
+    samples: int = field(default=4, metadata={"min": 1})  # timed samples per data set and worker count
+    workers: tuple[int, ...] = (1, 2)
+    mms_meshes: tuple[int, ...] = (8, 16, 32)
+    seed: int = 1000  # throughput samples: not the data-pdes ones
+
+    def __post_init__(self):
+        from pdes.fenics import datasets
+
+        for name in self.datasets:
+            try:
+                datasets.get(name)
+            except KeyError as err:
+                raise ValueError(err.args[0]) from None
+        if any(w < 1 for w in self.workers):
+            raise ValueError(f"workers must be >= 1, got {list(self.workers)}")
+
+
+def verification_records(cfg: BenchPdesConfig, profile: str) -> list[Record]:
+    from pdes.fenics import verify
+
+    records = []
+    for degree in (1, 2):
+        fit = verify.mms_orders(degree, cfg.mms_meshes)
+        for norm, expected in (("l2", degree + 1), ("h1", degree)):
+            records.append(Record(
+                name=f"order/mms_p{degree}_{norm}", value=fit[f"order_{norm}"][-1], unit="1", better="higher",
+                profile=profile, reference={"value": expected, "source": f"P{degree} Lagrange a priori estimate"},
+                extra={"h": fit["h"], "errors": fit[f"{norm}_error"], "orders": fit[f"order_{norm}"]}))
+    for check in verify.CHECKS:
+        records += check(profile)
+    return records
+
+
+def _warm(name: str, profile: str, seed: int, out_dir: str) -> float:
+    from pipelines.stages.pdes_data import solve_sample
+
+    start = time.perf_counter()
+    solve_sample((name, 0), seed, profile, out_dir, {}, 3600.0)
+    return time.perf_counter() - start
+
+
+def throughput(name: str, workers: int, samples: int, profile: str, seed: int) -> dict:
+    """Warm samples per second of data set ``name`` on a LocalCluster of ``workers`` processes."""
+    from dask.distributed import Client, LocalCluster
+
+    from pdes.fenics import runner
+    from pipelines.stages.pdes_data import solve_sample
+
+    with tempfile.TemporaryDirectory(prefix="bench-pdes-") as out_dir, \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        warm = client.run(_warm, name, profile, seed, out_dir)
+        start = time.perf_counter()
+        futures = client.map(solve_sample, [(name, i) for i in range(1, samples + 1)], seed=seed, profile=profile,
+                             out_dir=out_dir, config={}, timeout=3600.0, pure=False)
+        results = client.gather(futures)
+        wall = time.perf_counter() - start
+        client.run(runner.close_all)
+    ok = [r for r in results if r["ok"]]
+    return {"samples_per_s": len(ok) / wall, "wall_s": wall, "ok": len(ok), "asked": samples,
+            "warmup_s": max(warm.values()), "mean_solve_s": sum(r["solve_s"] for r in ok) / max(len(ok), 1),
+            "nodes": sorted({r["nodes"] for r in ok})[:1] + sorted({r["nodes"] for r in ok})[-1:],
+            "failures": [r["reason"] for r in results if not r["ok"]]}
+
+
+def run(cfg: BenchPdesConfig, ctx: StageContext) -> list[Record]:
+    from pdes.fenics import datasets, runner
+
+    try:
+        version = runner.check()
+    except runner.FenicsUnavailable as err:
+        raise PrerequisiteError(str(err)) from None
+    records = verification_records(cfg, ctx.profile)
+    for r in records:
+        print(f"{r.name:28s} {r.value:.6g}" + (f"  (reference {r.reference['value']})" if r.reference else ""))
+    for name in cfg.datasets or datasets.names():
+        per_worker = {}
+        for n in cfg.workers:
+            t = throughput(name, n, cfg.samples, ctx.profile, cfg.seed)
+            per_worker[n] = t["samples_per_s"]
+            print(f"{name}: {t['samples_per_s']:.3g} samples/s with {n} worker(s) "
+                  f"(warm-up {t['warmup_s']:.1f} s, {t['ok']}/{t['asked']} ok)")
+            records.append(Record(name=f"samples_per_s/{name}/workers={n}", value=t["samples_per_s"],
+                                  unit="samples/s", better="higher", profile=ctx.profile, seed=cfg.seed,
+                                  extra={**t, "dolfinx": version, "options": dict(datasets.get(name).options[ctx.profile])}))
+        if len(per_worker) > 1:
+            lo, hi = min(per_worker), max(per_worker)
+            records.append(Record(name=f"scaling/{name}/workers={hi}_vs_{lo}", value=per_worker[hi] / per_worker[lo],
+                                  unit="1", better="higher", profile=ctx.profile,
+                                  reference={"value": hi / lo, "source": "linear scaling"}))
+    path = write_stage_bench("pdes", records, ctx, out=ctx.out)
+    print(f"wrote {path}")
+    return records
+
+
+STAGE = Stage(
+    name="bench-pdes",
+    help="PDE generators: verification errors (MMS orders, Kirsch, Poiseuille) and samples/s with 1 and 2 workers",
+    config_cls=BenchPdesConfig,
+    run=run,
+)
