@@ -28,13 +28,10 @@ import geometry
 from . import solver
 
 
-def _lame(E: float, nu: float) -> tuple[float, float]:
-    """(mu, lambda*) for plane stress."""
-    return E / (2 * (1 + nu)), E * nu / (1 - nu**2)
-
-
-def _sigma(u, E: float, nu: float):
-    mu, lam = _lame(E, nu)
+def _sigma(u, msh, E: float, nu: float):
+    """Plane-stress stress of ``u``; the moduli are Constants, so one compiled form serves all."""
+    mu = dfx.constant(msh, E / (2 * (1 + nu)))
+    lam = dfx.constant(msh, E * nu / (1 - nu**2))
     eps = ufl.sym(ufl.grad(u))
     return 2 * mu * eps + lam * ufl.tr(eps) * ufl.Identity(2)
 
@@ -49,12 +46,12 @@ def _solve(msh, facet_tags, E, nu, traction, bcs_for):
     V = dfx.vector_space(msh, "Lagrange", 2)
     u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
     ds = ufl.Measure("ds", domain=msh, subdomain_data=facet_tags, metadata={"quadrature_degree": 8})
-    a = ufl.inner(_sigma(u, E, nu), ufl.sym(ufl.grad(v))) * ufl.dx
+    a = ufl.inner(_sigma(u, msh, E, nu), ufl.sym(ufl.grad(v))) * ufl.dx
     L = sum(ufl.dot(t, v) * ds(tag) for tag, t in traction.items())
     uh = dfx.solve_linear(a, L, bcs_for(V))
     if not np.all(np.isfinite(uh.x.array)):
         raise RuntimeError("the displacement has non-finite values (singular stiffness matrix?)")
-    return uh, _sigma(uh, E, nu)
+    return uh, _sigma(uh, msh, E, nu)
 
 
 def _nodal(msh, uh, s):
@@ -103,7 +100,7 @@ def kirsch(params: dict) -> dict:
     msh, _, ft = geometry.quarter_plate_with_hole(L, a, size, hole_size=hole_size,
                                                   order=int(params.get("geometry_order", 1)))
     x = ufl.SpatialCoordinate(msh)
-    sxx, syy, sxy = kirsch_stress(x, a, sigma0)
+    sxx, syy, sxy = kirsch_stress(x, dfx.constant(msh, a), dfx.constant(msh, sigma0))
     s_ex = ufl.as_matrix([[sxx, sxy], [sxy, syy]])
     n = ufl.FacetNormal(msh)
     traction = {geometry.RIGHT: ufl.dot(s_ex, n), geometry.TOP: ufl.dot(s_ex, n)}
