@@ -30,6 +30,20 @@ def mms_orders(degree: int, ns: Sequence[int] = (8, 16, 32)) -> dict:
     return out
 
 
-# Solver checks that bench-pdes runs: each ``check(profile) -> list[Record-like]``; solver
-# modules' parent-side checks are appended here.
-CHECKS: list = []
+def kirsch(mesh_size: float) -> dict:
+    """Quarter plate with a hole under the exact Kirsch traction: stress concentration factor
+    (exact 3) and the relative L2 error of the stress field against Kirsch."""
+    out = runner.solve("kirsch", {"mesh_size": float(mesh_size)})
+    return {"scf": float(out["scf"]), "stress_l2_error": float(out["stress_l2_error"]),
+            "nodes": int(out["coords"].shape[0]) if "coords" in out else None}
+
+
+def heat_balance(seed: int = 0, options: dict | None = None) -> dict:
+    """One heat-sink sample: heat in through the base against heat out by convection."""
+    from .datasets import heat_sink
+
+    params = heat_sink.DATASET.sample_params(seed, 0, options or heat_sink.DATASET.options["quick"])
+    out = runner.solve("heat_sink", params)
+    heat_in, heat_out = float(out["heat_in"]), float(out["heat_out"])
+    return {"heat_in": heat_in, "heat_out": heat_out, "rel_err": abs(heat_in - heat_out) / abs(heat_in),
+            "gradient_flux_rel_err": abs(float(out["flux_bottom"]) - heat_in) / abs(heat_in)}
