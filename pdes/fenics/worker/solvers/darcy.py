@@ -11,28 +11,9 @@ import numpy as np
 import ufl
 
 import dfx
+import geometry
 
 from . import solver
-
-
-def _unstructured_unit_square(mesh_size: float):
-    import gmsh
-
-    gmsh.initialize()
-    try:
-        gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.option.setNumber("General.NumThreads", 1)
-        gmsh.model.add("darcy")
-        gmsh.model.occ.addRectangle(0, 0, 0, 1, 1)
-        gmsh.model.occ.synchronize()
-        gmsh.model.addPhysicalGroup(2, [1], 1)
-        gmsh.option.setNumber("Mesh.CharacteristicLengthMin", mesh_size)
-        gmsh.option.setNumber("Mesh.CharacteristicLengthMax", mesh_size)
-        gmsh.model.mesh.generate(2)
-        msh, _, _ = dfx.mesh_from_gmsh(gmsh.model, gdim=2)
-    finally:
-        gmsh.finalize()
-    return msh
 
 
 @solver("darcy")
@@ -53,7 +34,7 @@ def darcy(params: dict) -> dict:
     if params.get("mesh", "unstructured") == "structured":
         msh = dfx.unit_square(int(params["n"]))
     else:
-        msh = _unstructured_unit_square(float(params["mesh_size"]))
+        msh, _, _ = geometry.square_with_void(np.zeros((0, 2)), float(params["mesh_size"]))
 
     def pixel_of(xy):
         j = np.clip((xy[:, 0] * s).astype(int), 0, s - 1)
