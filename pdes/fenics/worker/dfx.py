@@ -20,7 +20,7 @@ import dolfinx
 from dolfinx import fem, mesh as dmesh
 from dolfinx.fem import petsc as fem_petsc
 
-COMM = MPI.COMM_SELF
+COMM = MPI.COMM_WORLD  # one rank, unless the worker runs under mpirun
 VERSION = dolfinx.__version__
 LU = {"ksp_type": "preonly", "pc_type": "lu"}
 CG_AMG = {"ksp_type": "cg", "pc_type": "hypre", "ksp_rtol": 1e-10}
@@ -67,9 +67,9 @@ def facet_tags(msh, markers: dict[int, object]):
 
 
 def cell_midpoints(msh) -> np.ndarray:
-    """(n_cells, 3) midpoints of the local cells."""
+    """(n_cells, 3) midpoints of this rank's cells, ghosts included (the cell-wise dof order)."""
     tdim = msh.topology.dim
-    n = msh.topology.index_map(tdim).size_local
+    n = msh.topology.index_map(tdim).size_local + msh.topology.index_map(tdim).num_ghosts
     return dmesh.compute_midpoints(msh, tdim, np.arange(n, dtype=np.int32))
 
 
@@ -198,8 +198,36 @@ class Assembled:
 
 
 # ---- handing results back -----------------------------------------------------------------
+def gather_nodal(V1, coords: np.ndarray, cells: np.ndarray, fields: dict[str, np.ndarray]):
+    """Nodal arrays of all ranks on rank 0, in global P1 numbering (one rank: unchanged).
+
+    Args are this rank's :func:`p1_nodes` output and fields at its nodes (ghosts included).
+    Returns ``(coords, cells, fields)`` on rank 0 and ``(None, None, None)`` elsewhere.
+    """
+    comm = V1.mesh.comm
+    if comm.size == 1:
+        return coords, cells, fields
+    imap = V1.dofmap.index_map
+    n_owned = imap.size_local
+    l2g = np.asarray(imap.local_to_global(np.arange(n_owned + imap.num_ghosts, dtype=np.int32)))
+    n_cells = V1.mesh.topology.index_map(V1.mesh.topology.dim).size_local
+    part = (l2g[:n_owned], l2g[cells[:n_cells]], coords[:n_owned], {k: v[:n_owned] for k, v in fields.items()})
+    parts = comm.gather(part, root=0)
+    if comm.rank != 0:
+        return None, None, None
+    n = imap.size_global
+    all_coords = np.empty((n, coords.shape[1]))
+    all_fields = {k: np.empty((n,) + v.shape[1:], v.dtype) for k, v in fields.items()}
+    for index, _, xy, values in parts:
+        all_coords[index] = xy
+        for k, v in values.items():
+            all_fields[k][index] = v
+    return all_coords, np.concatenate([c for _, c, _, _ in parts]), all_fields
+
+
 def p1_nodes(msh):
-    """Node coordinates (n, 2) and triangles (n_cells, 3) of the P1 space on ``msh``.
+    """Node coordinates (n, 2) and triangles (n_cells, 3) of the P1 space on ``msh``
+    (this rank's nodes and cells, ghosts included; see :func:`gather_nodal` under MPI).
 
     Node i is P1 dof i, so any P1 function's ``x.array`` (or its (n, k) reshape for a vector
     space) is its value at these nodes.
@@ -288,7 +316,7 @@ def tagged_facets(tags, value: int) -> np.ndarray:
 
 
 def cell_diameters(msh) -> np.ndarray:
-    """(n_cells,) largest vertex distance of each local cell."""
-    tdim = msh.topology.dim
-    n = msh.topology.index_map(tdim).size_local
-    return dolfinx.cpp.mesh.h(msh, tdim, np.arange(n, dtype=np.int32))
+    """(n_cells,) longest edge of each triangle (straight edges between its vertices)."""
+    _, x, cells = p1_nodes(msh)
+    edges = x[cells] - x[np.roll(cells, 1, axis=1)]
+    return np.linalg.norm(edges, axis=2).max(axis=1)
