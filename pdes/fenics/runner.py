@@ -23,6 +23,7 @@ import functools
 import json
 import os
 import select
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -88,13 +89,17 @@ class FenicsWorker:
     Args:
         python: the FEniCS interpreter (default :func:`fenics_python`).
         timeout: default seconds a solve may take before the worker is killed.
-        mpi_ranks: >1 starts the worker under ``mpirun -n mpi_ranks`` (solvers see COMM_SELF
-            unless they ask for the world communicator; reserved for large single solves).
+        mpi_ranks: >1 starts the worker under ``mpirun -n mpi_ranks`` for large single solves:
+            each solve is distributed over the ranks (solvers registered with ``mpi=True``;
+            the others refuse with a clear error).
     """
 
-    def __init__(self, python: str | None = None, timeout: float = 600.0):
+    def __init__(self, python: str | None = None, timeout: float = 600.0, mpi_ranks: int = 1):
+        if int(mpi_ranks) < 1:
+            raise ValueError(f"mpi_ranks must be >= 1, got {mpi_ranks}")
         self.python = python or fenics_python()
         self.timeout = timeout
+        self.mpi_ranks = int(mpi_ranks)
         self._proc: subprocess.Popen | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="fenics-worker-")
         self._log = open(Path(self._tmp.name) / "worker.log", "w+b")  # noqa: SIM115
@@ -107,8 +112,11 @@ class FenicsWorker:
         _probe(self.python)
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
         env.setdefault("OMP_NUM_THREADS", "1")
+        command = [self.python, "-s", "-E", str(WORKER_DIR / "serve.py")]
+        if self.mpi_ranks > 1:
+            command = _mpirun(self.mpi_ranks) + command
         self._proc = subprocess.Popen(
-            [self.python, "-s", "-E", str(WORKER_DIR / "serve.py")],
+            command,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, cwd=self._tmp.name,
             env=env, text=True, bufsize=1,
         )
@@ -203,19 +211,31 @@ class FenicsWorker:
             return result
 
 
-_WORKERS: dict[str, FenicsWorker] = {}
+def _mpirun(ranks: int) -> list[str]:
+    mpirun = shutil.which("mpirun") or shutil.which("mpiexec")
+    if mpirun is None:
+        raise FenicsUnavailable(f"mpi_ranks={ranks} needs mpirun, which is not on PATH; install openmpi-bin")
+    command = [mpirun, "-n", str(ranks)]
+    if "Open MPI" in subprocess.run([mpirun, "--version"], capture_output=True, text=True).stdout:
+        command += ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
+    return command
 
 
-def _shared_worker() -> FenicsWorker:
-    python = fenics_python()
-    if python not in _WORKERS:
-        _WORKERS[python] = FenicsWorker(python)
-    return _WORKERS[python]
+_WORKERS: dict[tuple[str, int], FenicsWorker] = {}
 
 
-def solve(solver: str, params: dict[str, Any] | None = None, *, timeout: float | None = None) -> dict[str, np.ndarray]:
-    """Solve with this process's shared worker (started on first use); see :meth:`FenicsWorker.solve`."""
-    return _shared_worker().solve(solver, params, timeout=timeout)
+def _shared_worker(mpi_ranks: int = 1) -> FenicsWorker:
+    key = (fenics_python(), int(mpi_ranks))
+    if key not in _WORKERS:
+        _WORKERS[key] = FenicsWorker(key[0], mpi_ranks=key[1])
+    return _WORKERS[key]
+
+
+def solve(solver: str, params: dict[str, Any] | None = None, *, timeout: float | None = None,
+          mpi_ranks: int = 1) -> dict[str, np.ndarray]:
+    """Solve with this process's shared worker for ``mpi_ranks`` (started on first use); see
+    :meth:`FenicsWorker.solve`."""
+    return _shared_worker(mpi_ranks).solve(solver, params, timeout=timeout)
 
 
 @atexit.register

@@ -38,6 +38,7 @@ class DataPdesConfig:
     executor: str = field(default="dask", metadata={"choices": ("dask", "local")})
     workers: int = field(default=2, metadata={"min": 1})
     timeout_s: float = field(default=900.0, metadata={"min": 1.0})  # per sample
+    mpi_ranks: int = field(default=1, metadata={"min": 1, "max": 1024})  # MPI ranks per solve (large samples)
     resume: bool = True
     retry_failed: bool = False
 
@@ -62,7 +63,7 @@ def _key(seed: int, index: int, options: dict) -> str:
 
 
 def solve_sample(job: tuple[str, int], seed: int, profile: str, out_dir: str, config: dict,
-                 timeout: float) -> dict[str, Any]:
+                 timeout: float, mpi_ranks: int = 1) -> dict[str, Any]:
     """Solve sample ``job = (dataset, index)`` and write it; returns a summary (never raises for
     a failed solve: the failure is written beside the samples and returned)."""
     from pdes.fenics import datasets, runner
@@ -74,7 +75,7 @@ def solve_sample(job: tuple[str, int], seed: int, profile: str, out_dir: str, co
     folder = Path(out_dir) / name
     start = time.perf_counter()
     try:
-        result = runner.solve(dataset.solver, params, timeout=timeout)
+        result = runner.solve(dataset.solver, params, timeout=timeout, mpi_ranks=mpi_ranks)
         ds = dataset.to_xarray(result, params)
     except runner.FenicsUnavailable:
         raise
@@ -152,7 +153,7 @@ def run(cfg: DataPdesConfig, ctx: StageContext) -> dict[str, dict]:
     print(f"data-pdes: {len(jobs)} samples to solve with DOLFINx {version} "
           f"({'dask ' + (ctx.scheduler or f'LocalCluster x{cfg.workers}') if cfg.executor == 'dask' or ctx.scheduler else 'in process'})")
     summaries: dict[str, list[dict]] = {n: [] for n in names}
-    for summary in sweep(solve_sample, jobs, cfg.seed, ctx.profile, str(out_dir), config, cfg.timeout_s,
+    for summary in sweep(solve_sample, jobs, cfg.seed, ctx.profile, str(out_dir), config, cfg.timeout_s, cfg.mpi_ranks,
                          executor=cfg.executor, scheduler=ctx.scheduler, workers=cfg.workers, desc="data-pdes",
                          teardown=runner.close_all):
         summaries[summary["dataset"]].append(summary)

@@ -75,3 +75,17 @@ def test_a_dataset_sample_is_deterministic_and_follows_the_contract():
 def test_unknown_dataset_suggests_the_closest():
     with pytest.raises(KeyError, match="did you mean 'darcy'"):
         datasets.get("darcyy")
+
+
+def test_an_mpi_solve_on_two_ranks_gives_the_one_rank_solution():
+    perm = np.where(np.random.default_rng(0).random((16, 16)) > 0.5, darcy.A_HIGH, darcy.A_LOW)
+    params = {"permeability": perm, "mesh_size": 0.05}
+    one, two = runner.solve("darcy", params), runner.solve("darcy", params, mpi_ranks=2)
+    order_one = np.lexsort(np.round(one["coords"], 9).T)
+    order_two = np.lexsort(np.round(two["coords"], 9).T)
+    np.testing.assert_allclose(one["coords"][order_one], two["coords"][order_two], atol=1e-12)
+    np.testing.assert_allclose(one["u"][order_one], two["u"][order_two], rtol=0, atol=1e-8 * one["u"].max())
+    assert two["cells"].shape == one["cells"].shape
+    assert float(two["flux_out"]) == pytest.approx(float(two["flux_in"]), rel=1e-8)
+    with pytest.raises(runner.SolveError, match="runs on one rank only"):
+        runner.solve("heat_sink", {}, mpi_ranks=2)

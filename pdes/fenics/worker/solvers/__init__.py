@@ -12,10 +12,13 @@ from typing import Callable
 SOLVERS: dict[str, Callable[[dict], dict]] = {}
 
 
-def solver(name: str):
+def solver(name: str, *, mpi: bool = False):
+    """Register ``fn`` as solver ``name``; ``mpi=True`` if it runs distributed under ``mpirun``
+    (each rank solves its part, rank 0 returns the gathered arrays)."""
     def register(fn):
         if name in SOLVERS:
             raise ValueError(f"solver {name!r} registered twice")
+        fn.mpi = mpi
         SOLVERS[name] = fn
         return fn
 

@@ -16,7 +16,7 @@ import geometry
 from . import solver
 
 
-@solver("darcy")
+@solver("darcy", mpi=True)
 def darcy(params: dict) -> dict:
     """Params: ``permeability`` (s, s) array, pixel (i, j) covering x in [j/s, (j+1)/s],
     y in [i/s, (i+1)/s]; ``forcing`` f (constant); ``mesh_size`` (target edge length) or
@@ -59,6 +59,9 @@ def darcy(params: dict) -> dict:
     w.x.array[dfx.boundary_dofs(V1, facets)] = 1.0
     flux_out = dfx.assemble_scalar(f * w * ufl.dx - ufl.inner(a * ufl.grad(uh), ufl.grad(w)) * ufl.dx)
     flux_in = dfx.assemble_scalar(f * ufl.dx)
-    return {"coords": coords, "cells": cells, "u": uh.x.array.copy(), "a": pixel_of(coords),
+    coords, cells, fields = dfx.gather_nodal(V1, coords, cells, {"u": uh.x.array.copy()})
+    if coords is None:  # not rank 0 of an MPI solve
+        return {}
+    return {"coords": coords, "cells": cells, "u": fields["u"], "a": pixel_of(coords),
             "flux_in": flux_in, "flux_out": flux_out, "flux_out_direct": flux_direct,
             "n_dofs": V1.dofmap.index_map.size_global}

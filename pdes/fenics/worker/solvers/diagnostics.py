@@ -10,7 +10,7 @@ import numpy as np
 from . import solver
 
 
-@solver("echo")
+@solver("echo", mpi=True)
 def echo(params: dict) -> dict:
     """Returns every param as an array; ``sleep`` (s) waits first; ``fail`` raises ValueError."""
     time.sleep(float(params.get("sleep", 0.0)))

@@ -19,7 +19,7 @@ def _exact(x):
     return ufl.exp(x[0]) * ufl.sin(ufl.pi * x[0]) * ufl.sin(2 * ufl.pi * x[1]) + x[0] * x[1] ** 2
 
 
-@solver("poisson_mms")
+@solver("poisson_mms", mpi=True)
 def poisson_mms(params: dict) -> dict:
     """Params: ``degree`` (Lagrange degree, 1-3), ``n`` (cells per side).
 
