@@ -75,10 +75,14 @@ class Record:
 
     @property
     def goal_met(self) -> bool | None:
-        """Whether ``value`` reaches ``reference["value"]`` in the ``better`` direction; None without one."""
+        """Whether ``value`` reaches ``reference["value"]`` in the ``better`` direction, or, if the
+        reference has a ``tolerance``, lies within it of the value (e.g. a convergence order);
+        None without a reference."""
         if self.reference is None:
             return None
         ref = self.reference["value"]
+        if self.reference.get("tolerance") is not None:
+            return abs(self.value - ref) <= self.reference["tolerance"]
         return self.value >= ref if self.better == "higher" else self.value <= ref
 
 

@@ -50,13 +50,15 @@ def verification_records(cfg: BenchPdesConfig, profile: str) -> list[Record]:
         for norm, expected in (("l2", degree + 1), ("h1", degree)):
             records.append(Record(
                 name=f"order/mms_p{degree}_{norm}", value=fit[f"order_{norm}"][-1], unit="1", better="higher",
-                profile=profile, reference={"value": expected, "source": f"P{degree} Lagrange a priori estimate"},
+                profile=profile, reference={"value": expected, "tolerance": 0.1,
+                                                   "source": f"P{degree} Lagrange a priori estimate"},
                 extra={"h": fit["h"], "errors": fit[f"{norm}_error"], "orders": fit[f"order_{norm}"]}))
     full = profile == "full"
     h = 0.0125 if full else 0.05
     k = verify.kirsch(h)
     records.append(Record(name="kirsch_scf", value=k["scf"], unit="1", better="higher", profile=profile,
-                          reference={"value": 3.0, "source": "Kirsch (1898): infinite plate with a circular hole"},
+                          reference={"value": 3.0, "tolerance": 0.03,
+                                     "source": "Kirsch (1898): infinite plate with a circular hole"},
                           extra={"mesh_size": h, "stress_l2_rel_error": k["stress_l2_error"]}))
     records.append(Record(name="kirsch_stress_l2_rel_err", value=k["stress_l2_error"], unit="1", better="lower",
                           profile=profile, extra={"mesh_size": h, "solver": "P2 plane stress, exact Kirsch traction"}))

@@ -58,6 +58,9 @@ def test_goal_met():
     assert Record("a", 0.1, "1", "lower", "quick", reference={"value": 0.05, "source": "s"}).goal_met is False
     assert Record("a", 20, "x", "higher", "quick", reference={"value": 20, "source": "s"}).goal_met is True
     assert Record("a", 19.9, "x", "higher", "quick", reference={"value": 20, "source": "s"}).goal_met is False
+    order = {"value": 2, "source": "s", "tolerance": 0.1}
+    assert Record("p", 1.95, "1", "higher", "quick", reference=order).goal_met is True
+    assert Record("p", 2.2, "1", "higher", "quick", reference=order).goal_met is False
     assert RECORDS[1].goal_met is None
 
 
