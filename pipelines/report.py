@@ -147,7 +147,7 @@ def _result_blocks(result: BenchFile, is_quick: bool, out_dir: Path) -> list[Blo
 def _record_row(r: Record) -> list[Any]:
     ref = r.reference or {}
     met = r.goal_met
-    goal = "" if met is None else "yes" if met else "no"
+    goal = "" if met is None else ("yes", "yes") if met else ("no", "no")
     return [
         r.name,
         _fmt(r.value),
