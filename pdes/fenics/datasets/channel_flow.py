@@ -14,10 +14,11 @@ Solved by the worker's ``channel_flow`` (IPCS, Taylor-Hood P2/P1, see
 at the P1 mesh nodes at ``n_out`` evenly spaced times, the drag and lift coefficients of each
 obstacle, and the outflow (mass balance) and div u diagnostics.
 
-Profiles: ``quick`` is a coarse mesh (cells 0.02 m at the obstacles, 0.08 m far; ~400 nodes)
-over half a flow-through (~170 steps, seconds a sample); ``full`` is DFG 2D-3-like resolution
-(0.008 m at the obstacles, about r/6, 0.04 m far; ~1,800 nodes, ~15,000 velocity dofs) over 3
-flow-throughs (~2,500 steps, time for a periodic wake to form), 60 outputs.
+Profiles (CFL 0.5 at the inflow peak and h_min): ``quick`` is a coarse mesh (cells 0.02 m at
+the obstacles, 0.08 m far; 400-600 nodes) over half a flow-through (170 steps; 1.5-3 s a sample
+on 2 cores), 10 outputs; ``full`` is DFG 2D-3-like resolution (0.008 m at the obstacles, r/4 to
+r/8, 0.04 m far; 1,800-2,700 nodes, 15,000-21,000 velocity dofs) over 3 flow-throughs (2,520
+steps, time for a periodic wake to form; 1-2.5 min a sample), 60 outputs.
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ def to_xarray(result: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> xr
                  "nu": (params["nu"], "m2 s-1", "kinematic viscosity")},
     )
     coef = force_coefficients(result, params)
-    ds = ds.assign_coords(obstacle=("obstacle", np.arange(len(obstacles)), {"units": "1", "long_name": "obstacle index"}))
+    ds = ds.assign_coords(obstacle=("obstacle", np.arange(len(obstacles)),
+                                    {"units": "1", "long_name": "obstacle index"}))
     return ds.assign(
         obstacle_x=("obstacle", obstacles[:, 0], {"units": "m", "long_name": "obstacle centre x"}),
         obstacle_y=("obstacle", obstacles[:, 1], {"units": "m", "long_name": "obstacle centre y"}),
@@ -111,7 +113,8 @@ def to_xarray(result: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> xr
                           {"units": "1", "long_name": "drag coefficient 2 F_x / (U_mean^2 D)"}),
         lift_coefficient=(("time", "obstacle"), coef[..., 1],
                           {"units": "1", "long_name": "lift coefficient 2 F_y / (U_mean^2 D)"}),
-        outflow=("time", result["outflow"], {"units": "m2 s-1", "long_name": "volume flux through the outlet per unit depth"}),
+        outflow=("time", result["outflow"],
+                 {"units": "m2 s-1", "long_name": "volume flux through the outlet per unit depth"}),
         div_l2=("time", result["div_l2"], {"units": "m s-1", "long_name": "L2 norm of div u over the domain"}),
     )
 
