@@ -47,3 +47,13 @@ def heat_balance(seed: int = 0, options: dict | None = None) -> dict:
     heat_in, heat_out = float(out["heat_in"]), float(out["heat_out"])
     return {"heat_in": heat_in, "heat_out": heat_out, "rel_err": abs(heat_in - heat_out) / abs(heat_in),
             "gradient_flux_rel_err": abs(float(out["flux_bottom"]) - heat_in) / abs(heat_in)}
+
+
+def poiseuille(tol: float = 1e-6) -> dict:
+    """Pressure-driven flow in an empty channel run to steady state (IPCS, P2/P1): relative L2
+    errors of u and p against the exact parabola and linear pressure. P2/P1 contains the exact
+    solution, so what remains is the steady-state tolerance, about tol / (nu pi^2 / H^2)."""
+    out = runner.solve("poiseuille", {"length": 2.0, "height": 1.0, "nu": 1.0, "dp": 16.0, "nx": 16, "ny": 8,
+                                      "dt": 0.005, "tol": float(tol), "max_steps": 4000})
+    return {"u_rel_error": float(out["u_rel_error"]), "p_rel_error": float(out["p_rel_error"]),
+            "steps": int(out["steps"]), "tol": tol}

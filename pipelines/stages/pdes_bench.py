@@ -62,6 +62,18 @@ def verification_records(cfg: BenchPdesConfig, profile: str) -> list[Record]:
                           extra={"mesh_size": h, "stress_l2_rel_error": k["stress_l2_error"]}))
     records.append(Record(name="kirsch_stress_l2_rel_err", value=k["stress_l2_error"], unit="1", better="lower",
                           profile=profile, extra={"mesh_size": h, "solver": "P2 plane stress, exact Kirsch traction"}))
+    pois = verify.poiseuille()
+    records.append(Record(name="poiseuille_rel_err", value=pois["u_rel_error"], unit="1", better="lower",
+                          profile=profile, extra=pois))
+    from pdes.fenics.datasets.channel_flow import DFG_2D1, dfg_2d1
+
+    dfg = dfg_2d1(h_min=0.008, h_max=0.04, t_end=6.0) if full else dfg_2d1(h_min=0.015, h_max=0.06, t_end=4.0)
+    for key in ("drag", "lift"):
+        records.append(Record(name=f"dfg_2d1_{key}", value=dfg[key], unit="1", better="higher", profile=profile,
+                              reference={"value": DFG_2D1[key], "tolerance": 0.01 * DFG_2D1[key] if key == "drag"
+                                         else 0.05 * DFG_2D1[key],
+                                         "source": "Schaefer & Turek 1996, DFG benchmark 2D-1 (Re = 20)"},
+                              extra=dfg))
     hb = verify.heat_balance()
     records.append(Record(name="heat_flux_balance_rel_err", value=hb["rel_err"], unit="1", better="lower",
                           profile=profile, extra=hb))

@@ -12,8 +12,8 @@ import xarray as xr
 from pdes import problems
 from pipelines.contract import validate, with_provenance
 
-NAMES = ("allen_cahn", "burgers", "convection", "ks", "reaction", "reaction_diffusion")
-CASES = [(n, "default") for n in NAMES] + [("ks", "chaotic")]
+NAMES = ("allen_cahn", "burgers", "convection", "kdv", "ks", "reaction", "reaction_diffusion")
+CASES = [(n, "default") for n in NAMES] + [("ks", "chaotic"), ("kdv", "soliton")]
 
 
 def small(problem):

@@ -17,7 +17,7 @@ from ._dataset import FenicsDataset, node_dataset
 
 __all__ = ["FenicsDataset", "get", "names", "node_dataset"]
 
-_MODULES = ("darcy", "elasticity", "heat_sink")
+_MODULES = ("channel_flow", "darcy", "elasticity", "heat_sink")
 _DATASETS: dict[str, FenicsDataset] = {}
 
 
