@@ -81,10 +81,10 @@ def verification_records(cfg: BenchPdesConfig, profile: str) -> list[Record]:
 
 
 def _warm(name: str, profile: str, seed: int, out_dir: str) -> float:
-    from pipelines.stages.pdes_data import solve_sample
+    from pipelines.stages.pdes_data import solve_piece
 
     start = time.perf_counter()
-    solve_sample((name, 0), seed, profile, out_dir, {}, 3600.0)
+    solve_piece(("fenics", name, 0), seed, profile, out_dir, {}, 3600.0)
     return time.perf_counter() - start
 
 
@@ -93,14 +93,14 @@ def throughput(name: str, workers: int, samples: int, profile: str, seed: int) -
     from dask.distributed import Client, LocalCluster
 
     from pdes.fenics import runner
-    from pipelines.stages.pdes_data import solve_sample
+    from pipelines.stages.pdes_data import solve_piece
 
     with tempfile.TemporaryDirectory(prefix="bench-pdes-") as out_dir, \
             LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         warm = client.run(_warm, name, profile, seed, out_dir)
         start = time.perf_counter()
-        futures = client.map(solve_sample, [(name, i) for i in range(1, samples + 1)], seed=seed, profile=profile,
+        futures = client.map(solve_piece, [("fenics", name, i) for i in range(1, samples + 1)], seed=seed, profile=profile,
                              out_dir=out_dir, config={}, timeout=3600.0, pure=False)
         results = client.gather(futures)
         wall = time.perf_counter() - start

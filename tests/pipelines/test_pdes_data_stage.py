@@ -23,12 +23,12 @@ def test_dask_sweep_writes_each_sample_resumes_and_matches_in_process(tmp_path, 
         a = contract.open_dataset(dask_dir / "darcy" / f"sample_{i:05d}.nc", dims={"u": ("node",)})
         b = contract.open_dataset(local_dir / "darcy" / f"sample_{i:05d}.nc")
         np.testing.assert_array_equal(a.u.values, b.u.values)
-        assert a.attrs["generator"] == "pipelines data-pdes" and a.attrs["sample_index"] == i
+        assert a.attrs["generator"] == "pipelines data-pdes" and a.attrs["piece"] == f"sample_{i:05d}"
     manifest = json.loads((dask_dir / "darcy" / "manifest.json").read_text())
-    assert manifest["samples_ok"] == 2 and manifest["solved_now"] == 2
+    assert manifest["pieces_ok"] == 2 and manifest["solved_now"] == 2
     capsys.readouterr()
     assert main(args + ["--set", "executor=local", "--out", str(dask_dir)]) == 0
-    assert "2 of 2 samples already done" in capsys.readouterr().out
+    assert "2 of 2 pieces already done" in capsys.readouterr().out
     assert json.loads((dask_dir / "darcy" / "manifest.json").read_text())["solved_now"] == 0
 
 
@@ -47,11 +47,11 @@ def test_a_failed_sample_is_recorded_with_its_reason_and_the_sweep_goes_on(tmp_p
     assert main(["data-pdes", "--set", "datasets=darcy_broken", "--set", "samples=4",
                  "--set", "executor=local", "--out", str(tmp_path)]) == 0
     manifest = json.loads((tmp_path / "darcy_broken" / "manifest.json").read_text())
-    assert manifest["samples_failed"] >= 1 and manifest["samples_ok"] >= 1
-    assert manifest["samples_ok"] + manifest["samples_failed"] == 4
-    index, reason = next(iter(manifest["failures"].items()))
+    assert manifest["pieces_failed"] >= 1 and manifest["pieces_ok"] >= 1
+    assert manifest["pieces_ok"] + manifest["pieces_failed"] == 4
+    stem, reason = next(iter(manifest["failures"].items()))
     assert "permeability must be a positive" in reason
-    record = json.loads((tmp_path / "darcy_broken" / f"sample_{int(index):05d}.failed.json").read_text())
+    record = json.loads((tmp_path / "darcy_broken" / f"{stem}.failed.json").read_text())
     assert record["reason"] == reason and record["seed"] == 0 and "mesh_size" in record["params"]
 
 
@@ -67,3 +67,19 @@ def test_missing_dolfinx_is_one_line_before_any_work(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "python3-dolfinx" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_operator_sets_are_written_in_chunks_equal_to_one_batch(tmp_path, capsys):
+    from pdes import operator_data
+
+    args = ["data-pdes", "--set", "datasets=burgers", "--set", "operator_samples=3", "--set", "executor=local",
+            "--out", str(tmp_path)]
+    assert main(args) == 0
+    chunk = contract.open_dataset(tmp_path / "burgers" / "chunk_000000.nc", dims={"u": ("sample", "t", "x")})
+    options = {k: v for k, v in operator_data.SETS["burgers"]["quick"].items() if k not in ("samples", "chunk")}
+    batch = operator_data.get("burgers")(3, 0, **options)
+    np.testing.assert_array_equal(chunk.u.values, batch.u.values)
+    assert json.loads((tmp_path / "burgers" / "manifest.json").read_text())["samples_solved_now"] == 3
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "1 of 1 pieces already done" in capsys.readouterr().out
