@@ -19,6 +19,7 @@ from pipelines._hints import PrerequisiteError
 from pipelines.bench import Record, write_stage_bench
 from pipelines.config import config_to_dict
 from pipelines.registry import Stage, StageContext
+from pipelines.stages.pdes_data import _options
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,11 @@ class BenchPdesConfig:
     seed: int = 1000  # throughput samples: not the data-pdes ones
 
     def __post_init__(self):
-        from pdes.fenics import datasets
+        from pipelines.stages.pdes_data import _known
 
         for name in self.datasets:
-            try:
-                datasets.get(name)
-            except KeyError as err:
-                raise ValueError(err.args[0]) from None
+            if name not in _known():
+                raise ValueError(f"unknown data set {name!r}; known: {', '.join(sorted(_known()))}")
         if any(w < 1 for w in self.workers):
             raise ValueError(f"workers must be >= 1, got {list(self.workers)}")
 
@@ -80,39 +79,65 @@ def verification_records(cfg: BenchPdesConfig, profile: str) -> list[Record]:
     return records
 
 
-def _warm(name: str, profile: str, seed: int, out_dir: str) -> float:
+def _pieces(name: str, samples: int, profile: str, first: int) -> list[tuple]:
+    """``samples`` samples of data set ``name`` from index ``first``, as data-pdes pieces
+    (one FEniCS sample each, or operator chunks of the profile's chunk size)."""
+    from pdes import operator_data
+
+    if name not in operator_data.SETS:
+        return [("fenics", name, i) for i in range(first, first + samples)]
+    chunk = operator_data.SETS[name][profile]["chunk"]
+    return [("operator", name, i, min(chunk, first + samples - i)) for i in range(first, first + samples, chunk)]
+
+
+def _warm(pieces: list[tuple], profile: str, seed: int, out_dir: str) -> float:
     from pipelines.stages.pdes_data import solve_piece
 
     start = time.perf_counter()
-    solve_piece(("fenics", name, 0), seed, profile, out_dir, {}, 3600.0)
+    for piece in pieces:
+        solve_piece(piece, seed, profile, out_dir, {}, 3600.0)
     return time.perf_counter() - start
 
 
 def throughput(name: str, workers: int, samples: int, profile: str, seed: int) -> dict:
-    """Warm samples per second of data set ``name`` on a LocalCluster of ``workers`` processes."""
+    """Warm samples per second of data set ``name`` on a LocalCluster of ``workers`` processes.
+
+    Each worker first makes one piece (FEniCS process start and form compilation, or JAX
+    tracing and compilation: ``warmup_s``); then the timed pieces follow, ``samples`` samples
+    in all (at least one piece per worker)."""
     from dask.distributed import Client, LocalCluster
 
+    from pdes import operator_data
     from pdes.fenics import runner
     from pipelines.stages.pdes_data import solve_piece
 
+    if name in operator_data.SETS:
+        chunk = operator_data.SETS[name][profile]["chunk"]
+        samples = max(samples, workers * chunk)
+        warm_piece = [("operator", name, 0, chunk)]
+    else:
+        warm_piece = [("fenics", name, 0)]
+    timed = _pieces(name, samples, profile, first=10_000)
     with tempfile.TemporaryDirectory(prefix="bench-pdes-") as out_dir, \
             LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
-        warm = client.run(_warm, name, profile, seed, out_dir)
+        warm = client.run(_warm, warm_piece, profile, seed, out_dir)
         start = time.perf_counter()
-        futures = client.map(solve_piece, [("fenics", name, i) for i in range(1, samples + 1)], seed=seed, profile=profile,
-                             out_dir=out_dir, config={}, timeout=3600.0, pure=False)
+        futures = client.map(solve_piece, timed, seed=seed, profile=profile, out_dir=out_dir, config={},
+                             timeout=3600.0, pure=False)
         results = client.gather(futures)
         wall = time.perf_counter() - start
         client.run(runner.close_all)
     ok = [r for r in results if r["ok"]]
-    return {"samples_per_s": len(ok) / wall, "wall_s": wall, "ok": len(ok), "asked": samples,
-            "warmup_s": max(warm.values()), "mean_solve_s": sum(r["solve_s"] for r in ok) / max(len(ok), 1),
+    n_ok = sum(r["samples"] for r in ok)
+    return {"samples_per_s": n_ok / wall, "wall_s": wall, "ok": n_ok, "asked": samples,
+            "warmup_s": max(warm.values()), "mean_piece_s": sum(r["solve_s"] for r in ok) / max(len(ok), 1),
             "nodes": sorted({r["nodes"] for r in ok})[:1] + sorted({r["nodes"] for r in ok})[-1:],
             "failures": [r["reason"] for r in results if not r["ok"]]}
 
 
 def run(cfg: BenchPdesConfig, ctx: StageContext) -> list[Record]:
+    from pdes import operator_data
     from pdes.fenics import datasets, runner
 
     try:
@@ -122,7 +147,7 @@ def run(cfg: BenchPdesConfig, ctx: StageContext) -> list[Record]:
     records = verification_records(cfg, ctx.profile)
     for r in records:
         print(f"{r.name:28s} {r.value:.6g}" + (f"  (reference {r.reference['value']})" if r.reference else ""))
-    for name in cfg.datasets or datasets.names():
+    for name in cfg.datasets or sorted(datasets.names() + operator_data.set_names()):
         per_worker = {}
         for n in cfg.workers:
             t = throughput(name, n, cfg.samples, ctx.profile, cfg.seed)
@@ -131,7 +156,7 @@ def run(cfg: BenchPdesConfig, ctx: StageContext) -> list[Record]:
                   f"(warm-up {t['warmup_s']:.1f} s, {t['ok']}/{t['asked']} ok)")
             records.append(Record(name=f"samples_per_s/{name}/workers={n}", value=t["samples_per_s"],
                                   unit="samples/s", better="higher", profile=ctx.profile, seed=cfg.seed,
-                                  extra={**t, "dolfinx": version, "options": dict(datasets.get(name).options[ctx.profile])}))
+                                  extra={**t, "dolfinx": version, "options": _options(name, ctx.profile)}))
         if len(per_worker) > 1:
             lo, hi = min(per_worker), max(per_worker)
             records.append(Record(name=f"scaling/{name}/workers={hi}_vs_{lo}", value=per_worker[hi] / per_worker[lo],
