@@ -15,11 +15,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from pipelines._hints import PrerequisiteError
 from pipelines.bench import Record, write_stage_bench
 from pipelines.config import config_to_dict
 from pipelines.registry import Stage, StageContext
-from pipelines.stages.pdes_data import _options
+from pipelines.stages.pdes_data import _options, fenics_or_skip
 
 
 @dataclass(frozen=True)
@@ -138,16 +137,14 @@ def throughput(name: str, workers: int, samples: int, profile: str, seed: int) -
 
 def run(cfg: BenchPdesConfig, ctx: StageContext) -> list[Record]:
     from pdes import operator_data
-    from pdes.fenics import datasets, runner
+    from pdes.fenics import datasets
 
-    try:
-        version = runner.check()
-    except runner.FenicsUnavailable as err:
-        raise PrerequisiteError(str(err)) from None
-    records = verification_records(cfg, ctx.profile)
+    names, version = fenics_or_skip(list(cfg.datasets) or sorted(datasets.names() + operator_data.set_names()),
+                                    explicit=bool(cfg.datasets))
+    records = verification_records(cfg, ctx.profile) if version else []
     for r in records:
         print(f"{r.name:28s} {r.value:.6g}" + (f"  (reference {r.reference['value']})" if r.reference else ""))
-    for name in cfg.datasets or sorted(datasets.names() + operator_data.set_names()):
+    for name in names:
         per_worker = {}
         for n in cfg.workers:
             t = throughput(name, n, cfg.samples, ctx.profile, cfg.seed)

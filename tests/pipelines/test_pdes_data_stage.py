@@ -61,7 +61,7 @@ def test_unknown_dataset_is_one_line(tmp_path, capsys):
     assert "dracy" in err and "darcy" in err and "\n" not in err
 
 
-def test_missing_dolfinx_is_one_line_before_any_work(tmp_path, capsys, monkeypatch):
+def test_missing_dolfinx_for_a_named_fenics_set_is_one_line_before_any_work(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("FENICS_PYTHON", str(tmp_path / "no-such-python"))
     assert main(["data-pdes", "--set", "datasets=darcy", "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err.strip()
@@ -83,3 +83,11 @@ def test_operator_sets_are_written_in_chunks_equal_to_one_batch(tmp_path, capsys
     capsys.readouterr()
     assert main(args) == 0
     assert "1 of 1 pieces already done" in capsys.readouterr().out
+
+
+def test_without_dolfinx_the_default_sweep_skips_fenics_sets_with_a_warning(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("FENICS_PYTHON", str(tmp_path / "no-such-python"))
+    assert main(["data-pdes", "--set", "operator_samples=1", "--set", "executor=local", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "skipping the FEniCS data sets" in out and "python3-dolfinx" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["burgers", "navier_stokes", "navier_stokes_nu1e-4"]
