@@ -1,0 +1,127 @@
+"""Loss terms of a physics-informed run, and loss weights (fixed or gradient-norm balanced).
+
+A *formulation* turns a model into per-point residuals and data losses; the trainer is
+generic over it:
+
+* ``residuals(model, points (n, 2)) -> (n, k)``: ``k`` residual components per point,
+  vectorised over the points (forward-mode derivatives from :mod:`pdes.problems`);
+* ``data_losses(model) -> {"ic": ..., "bc": ...}``: mean squared misfits of the initial
+  and boundary conditions that are not built into the network.
+
+:class:`EulerianPinn` is the usual formulation ``u(x, t)`` of any registered problem; the
+Lagrangian one is in :mod:`sciml.pinn.lpinn`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import Array, Float
+
+from pdes.problems import x_derivative
+
+BALANCING = ("fixed", "grad_norm")
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Loss weights.
+
+    Attributes:
+        res, ic, bc: initial weights (R3 paper: 1, 100, 100).
+        balancing: ``"fixed"``, or ``"grad_norm"`` (Wang et al. 2023, jaxpi): every
+            ``balance_every`` steps, ``lambda_i <- alpha lambda_i + (1 - alpha)
+            sum_j |g_j| / |g_i|`` with ``g_i`` the gradient of loss ``i``.
+        n_ic, n_bc: points of the initial condition (a uniform grid in x) and of each
+            boundary (a uniform grid in t).
+    """
+
+    res: float = field(default=1.0, metadata={"min": 0.0})
+    ic: float = field(default=100.0, metadata={"min": 0.0})
+    bc: float = field(default=100.0, metadata={"min": 0.0})
+    balancing: str = field(default="fixed", metadata={"choices": BALANCING})
+    balance_every: int = field(default=1000, metadata={"min": 1})
+    balance_alpha: float = field(default=0.9, metadata={"min": 0.0, "max": 1.0})
+    n_ic: int = field(default=256, metadata={"min": 2})
+    n_bc: int = field(default=100, metadata={"min": 2})
+
+    def __post_init__(self):
+        if self.balancing not in BALANCING:
+            raise ValueError(f"unknown loss balancing {self.balancing!r}; known: {', '.join(BALANCING)}")
+
+    def initial_weights(self, names) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in names}
+
+
+@dataclass(frozen=True, eq=False)
+class EulerianPinn:
+    """``u(x, t)`` of ``problem`` with resolved ``params``; soft terms for the conditions the
+    network does not impose (``soft_ic``, ``soft_bc``)."""
+
+    problem: object
+    params: dict
+    soft_ic: bool
+    soft_bc: bool
+    ic_x: np.ndarray
+    ic_u: np.ndarray
+    bc_t: np.ndarray
+    n_components: int = 1
+
+    @classmethod
+    def build(cls, problem, params, network_cfg, loss_cfg: LossConfig, dtype="float32", initial=None) -> EulerianPinn:
+        """``initial(x)`` overrides the problem's initial condition (time-marching windows)."""
+        a, b = problem.x_domain
+        x = np.linspace(a, b, loss_cfg.n_ic, endpoint=not problem.periodic)
+        u0 = np.asarray(initial(jnp.asarray(x)) if initial is not None else problem.initial(jnp.asarray(x), params))
+        t = np.linspace(*problem.t_domain, loss_cfg.n_bc)
+        return cls(problem, dict(params), network_cfg.ic == "soft", network_cfg.bc == "soft",
+                   x.astype(dtype), u0.astype(dtype), t.astype(dtype))
+
+    @property
+    def loss_names(self) -> tuple[str, ...]:
+        return ("res",) + ("ic",) * self.soft_ic + ("bc",) * self.soft_bc
+
+    def residuals(self, model, points: Float[Array, "n 2"]) -> Float[Array, "n 1"]:
+        r = jax.vmap(lambda x, t: self.problem.pde_residual(model, x, t, self.params))(points[:, 0], points[:, 1])
+        return r[:, None]
+
+    def data_losses(self, model) -> dict[str, Float[Array, ""]]:
+        out = {}
+        u = jax.vmap(model)
+        if self.soft_ic:
+            t0 = jnp.full_like(self.ic_x, self.problem.t_domain[0])
+            out["ic"] = jnp.mean((u(self.ic_x, t0) - self.ic_u) ** 2)
+        if self.soft_bc:
+            a, b = (jnp.full_like(self.bc_t, v) for v in self.problem.x_domain)
+            ua, ub = u(a, self.bc_t), u(b, self.bc_t)
+            if self.problem.periodic:  # u and u_x match across the periodic boundary
+                ux = jax.vmap(x_derivative(model))
+                out["bc"] = jnp.mean((ua - ub) ** 2) + jnp.mean((ux(a, self.bc_t) - ux(b, self.bc_t)) ** 2)
+            else:
+                va, vb = self.problem.boundary_values
+                out["bc"] = jnp.mean((ua - va) ** 2) + jnp.mean((ub - vb) ** 2)
+        return out
+
+    def predict(self, model, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return predict_eulerian(model, x, t)
+
+
+def grad_norm_weights(part_fn, params, old: dict, alpha: float) -> dict:
+    """Gradient-norm balanced weights: ``part_fn(params) -> {name: loss}``; returns the
+    moving average of ``sum_j |g_j| / |g_i|`` with factor ``alpha`` on ``old``."""
+    grads = jax.jacrev(part_fn)(params)
+    norms = {k: optax.tree.norm(g) for k, g in grads.items()}
+    total = sum(norms.values())
+    return {k: alpha * old[k] + (1 - alpha) * total / jnp.maximum(norms[k], 1e-12) for k in old}
+
+
+def predict_eulerian(model, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``u (nt, nx)`` of a field ``model(x, t)`` on the grid ``x (nx,)`` by ``t (nt,)``."""
+    dtype = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
+    grid = jax.jit(jax.vmap(jax.vmap(model, (0, None)), (None, 0)))
+    return np.asarray(grid(jnp.asarray(x, dtype), jnp.asarray(t, dtype)), dtype=float)
