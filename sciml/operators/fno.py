@@ -1,0 +1,248 @@
+"""The Fourier neural operator (Li et al., 2021) for 1, 2 and 3 spatial dimensions, as one class.
+
+    a (in_ch, *spatial)
+      -> append grid coordinates in [0, 1]            (in_ch + d channels)
+      -> lift: pointwise linear to ``width``
+      -> zero-pad the end of every axis                (non-periodic domains)
+      -> n_layers x [ SpectralConv + pointwise linear, GELU (not after the last) ]
+      -> crop the padding
+      -> project: pointwise linear to ``projection_hidden``, GELU, pointwise linear to out_ch
+      -> u (out_ch, *spatial)
+
+The grid is generated for the input's size, so a model trained at 256 points evaluates at
+1024. :func:`with_form` switches every spectral layer to the real-arithmetic DFT form
+(for export) or back.
+
+>>> model = FNO(1, 1, modes=(16,), width=64, key=jax.random.PRNGKey(0))
+>>> u = model(a)                      # a: (1, 1024) -> u: (1, 1024)
+>>> exportable = with_form(model, "dft")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from ._spectral import AbstractForm, SpectralConv, as_form
+
+__all__ = ["ACTIVATIONS", "FNO", "Pointwise", "activation_name", "gelu", "grid", "resolve_activation", "with_form"]
+
+def gelu(x: Array) -> Array:
+    """Exact (erf) GELU, as ``torch.nn.functional.gelu`` in the original FNO."""
+    return jax.nn.gelu(x, approximate=False)
+
+
+ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
+    "gelu": gelu,
+    "relu": jax.nn.relu,
+    "tanh": jnp.tanh,
+    "silu": jax.nn.silu,
+}
+
+
+def resolve_activation(activation: str | Callable[[Array], Array]) -> Callable[[Array], Array]:
+    """A callable from a name in :data:`ACTIVATIONS` (a callable passes through)."""
+    if callable(activation):
+        return activation
+    if activation in ACTIVATIONS:
+        return ACTIVATIONS[activation]
+    raise ValueError(f"unknown activation {activation!r} (known: {', '.join(ACTIVATIONS)})")
+
+
+def activation_name(activation: Callable[[Array], Array]) -> str:
+    """The :data:`ACTIVATIONS` name of ``activation``; an unnamed callable cannot be stored in a checkpoint."""
+    for name, fn in ACTIVATIONS.items():
+        if fn is activation:
+            return name
+    raise ValueError(f"activation {activation!r} has no name in ACTIVATIONS (known: {', '.join(ACTIVATIONS)})")
+
+
+class Pointwise(eqx.Module):
+    """A linear map on the channel axis at every point (a 1x1 convolution): ``(cin, *spatial) -> (cout, *spatial)``.
+
+    Initialised like ``torch.nn.Linear``: uniform in ``[-1/sqrt(cin), 1/sqrt(cin)]``.
+    """
+
+    weight: Float[Array, "cout cin"]
+    bias: Float[Array, " cout"]
+
+    def __init__(self, in_channels: int, out_channels: int, *, dtype=jnp.float32, key: PRNGKeyArray):
+        wkey, bkey = jax.random.split(key)
+        bound = 1.0 / np.sqrt(in_channels)
+        self.weight = jax.random.uniform(wkey, (out_channels, in_channels), dtype, -bound, bound)
+        self.bias = jax.random.uniform(bkey, (out_channels,), dtype, -bound, bound)
+
+    def __call__(self, x: Float[Array, "cin *spatial"]) -> Float[Array, "cout *spatial"]:
+        y = jnp.tensordot(self.weight, x, axes=(1, 0))
+        return y + self.bias.reshape((-1,) + (1,) * (x.ndim - 1))
+
+
+def grid(sizes: tuple[int, ...], dtype=jnp.float32) -> Float[Array, "d *spatial"]:
+    """Coordinates in [0, 1] (both ends included) of a uniform grid of ``sizes`` points, channels first."""
+    axes = [jnp.linspace(0.0, 1.0, n, dtype=dtype) for n in sizes]
+    return jnp.stack(jnp.meshgrid(*axes, indexing="ij"))
+
+
+class FNO(eqx.Module):
+    """Fourier neural operator ``(in_channels, *spatial) -> (out_channels, *spatial)``, 1 to 3 spatial dims.
+
+    Attributes:
+        lift: pointwise linear, ``in_channels (+ d grid channels) -> width``.
+        spectral: ``n_layers`` spectral convolutions ``width -> width``.
+        pointwise: ``n_layers`` pointwise linears ``width -> width`` (the local term W).
+        project: pointwise linears ``width -> projection_hidden -> out_channels``.
+        padding: zero padding at the end of each axis, in points (int) or as a
+            fraction of the axis length (float); 0 for periodic domains.
+    """
+
+    lift: Pointwise
+    spectral: tuple[SpectralConv, ...]
+    pointwise: tuple[Pointwise, ...]
+    project: tuple[Pointwise, Pointwise]
+    in_channels: int = eqx.field(static=True)
+    out_channels: int = eqx.field(static=True)
+    modes: tuple[int, ...] = eqx.field(static=True)
+    width: int = eqx.field(static=True)
+    n_layers: int = eqx.field(static=True)
+    padding: int | float = eqx.field(static=True)
+    append_grid: bool = eqx.field(static=True)
+    projection_hidden: int = eqx.field(static=True)
+    activation: Callable[[Array], Array] = eqx.field(static=True)
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        modes: tuple[int, ...],
+        width: int,
+        n_layers: int = 4,
+        *,
+        padding: int | float = 0,
+        append_grid: bool = True,
+        projection_hidden: int = 128,
+        activation: str | Callable[[Array], Array] = gelu,
+        form: str | AbstractForm = "fft",
+        dtype=jnp.float32,
+        key: PRNGKeyArray,
+    ):
+        """
+        Args:
+            in_channels: input function channels (without the grid).
+            out_channels: output function channels.
+            modes: kept Fourier modes per spatial axis, e.g. ``(16,)`` or ``(12, 12)``; on every axis
+                but the last, ``m`` modes of each sign are kept (see :class:`SpectralConv`).
+            width: channels of the hidden representation.
+            n_layers: Fourier layers; the last has no activation.
+            padding: zero padding at the end of every axis: an int number of points, or a float
+                fraction of the axis length (e.g. 0.25). Use 0 for periodic data.
+            append_grid: append ``d`` coordinate channels in [0, 1] to the input.
+            projection_hidden: hidden channels of the two-layer projection.
+            activation: a callable, or a name in :data:`ACTIVATIONS`.
+            form: spectral evaluation form, ``"fft"`` or ``"dft"`` (see :func:`with_form`).
+            dtype: parameter dtype.
+            key: PRNG key for the initial weights.
+        """
+        modes = tuple(int(m) for m in modes)
+        if not 1 <= len(modes) <= 3:
+            raise ValueError(f"FNO supports 1 to 3 spatial dims, got modes {modes}")
+        if width < 1 or n_layers < 1 or projection_hidden < 1:
+            raise ValueError(f"width, n_layers and projection_hidden must be positive, got {width}, {n_layers}, "
+                             f"{projection_hidden}")
+        if isinstance(padding, bool) or not isinstance(padding, (int, float)) or padding < 0 or (
+            isinstance(padding, float) and padding >= 1.0
+        ):
+            raise ValueError(f"padding must be an int >= 0 (points) or a float in [0, 1) (fraction), got {padding!r}")
+        d = len(modes)
+        keys = jax.random.split(key, 2 * n_layers + 3)
+        lift_in = in_channels + (d if append_grid else 0)
+        self.lift = Pointwise(lift_in, width, dtype=dtype, key=keys[0])
+        self.spectral = tuple(
+            SpectralConv(width, width, modes, form=form, dtype=dtype, key=k) for k in keys[1 : n_layers + 1]
+        )
+        self.pointwise = tuple(Pointwise(width, width, dtype=dtype, key=k) for k in keys[n_layers + 1 : 2 * n_layers + 1])
+        self.project = (
+            Pointwise(width, projection_hidden, dtype=dtype, key=keys[-2]),
+            Pointwise(projection_hidden, out_channels, dtype=dtype, key=keys[-1]),
+        )
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.modes = modes
+        self.width = width
+        self.n_layers = n_layers
+        self.padding = padding
+        self.append_grid = append_grid
+        self.projection_hidden = projection_hidden
+        self.activation = resolve_activation(activation)
+
+    def _pad_widths(self, sizes: tuple[int, ...]) -> tuple[int, ...]:
+        if isinstance(self.padding, float):
+            return tuple(int(round(self.padding * n)) for n in sizes)
+        return (self.padding,) * len(sizes)
+
+    def __call__(self, x: Float[Array, "cin *spatial"]) -> Float[Array, "cout *spatial"]:
+        """One sample, channels first, on a uniform grid of any size (modes must fit it)."""
+        d = len(self.modes)
+        if x.ndim != d + 1 or x.shape[0] != self.in_channels:
+            raise ValueError(
+                f"FNO expects (in_channels={self.in_channels}, {d} spatial dims), got shape {x.shape}"
+            )
+        sizes = x.shape[1:]
+        if self.append_grid:
+            x = jnp.concatenate([x, grid(sizes, x.dtype)])
+        h = self.lift(x)
+        pads = self._pad_widths(sizes)
+        if any(pads):
+            h = jnp.pad(h, [(0, 0)] + [(0, p) for p in pads])
+        for i, (conv, local) in enumerate(zip(self.spectral, self.pointwise, strict=True)):
+            h = conv(h) + local(h)
+            if i < self.n_layers - 1:
+                h = self.activation(h)
+        if any(pads):
+            h = h[(slice(None),) + tuple(slice(0, n) for n in sizes)]
+        h = self.activation(self.project[0](h))
+        return self.project[1](h)
+
+    @property
+    def form(self) -> AbstractForm:
+        """The spectral evaluation form of the (first) layer."""
+        return self.spectral[0].form
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """Constructor keyword arguments (JSON-serialisable, no key) that rebuild this model's skeleton."""
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "modes": list(self.modes),
+            "width": self.width,
+            "n_layers": self.n_layers,
+            "padding": self.padding,
+            "append_grid": self.append_grid,
+            "projection_hidden": self.projection_hidden,
+            "activation": activation_name(self.activation),
+            "form": self.form.name,
+            "dtype": jnp.dtype(self.lift.weight.dtype).name,
+        }
+
+
+def with_form(model: eqx.Module, form: str | AbstractForm) -> eqx.Module:
+    """``model`` with every :class:`SpectralConv` inside it evaluated in ``form`` (``"fft"`` or ``"dft"``).
+
+    Works on any module containing spectral layers (an FNO, a wrapped or normalised FNO).
+    The weights are shared; only the evaluation changes.
+    """
+    form = as_form(form)
+    is_conv = lambda node: isinstance(node, SpectralConv)  # noqa: E731
+    convs = [node for node in jax.tree_util.tree_leaves(model, is_leaf=is_conv) if is_conv(node)]
+    if not convs:
+        return model
+
+    def where(m):
+        return [node.form for node in jax.tree_util.tree_leaves(m, is_leaf=is_conv) if is_conv(node)]
+
+    return eqx.tree_at(where, model, [form] * len(convs))
