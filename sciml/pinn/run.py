@@ -134,7 +134,10 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
             model = build_network(cfg.network, sub, params, key=nkey)
             form = EulerianPinn.build(sub, params, cfg.network, cfg.loss, cfg.network.dtype)
         if previous is not None:  # warm start: same architecture, new window
-            model = eqx.combine(eqx.filter(previous, eqx.is_array), eqx.filter(model, eqx.is_array, inverse=True))
+            arrays, static = eqx.partition(model, eqx.is_array)
+            arrays = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(arrays),
+                                                  jax.tree_util.tree_leaves(eqx.filter(previous, eqx.is_array)))
+            model = eqx.combine(arrays, static)
         sampler = build_sampler(method.sampler, cfg.sampler, sub.x_domain, sub.t_domain, cfg.network.dtype)
         trainer = Trainer(model, form, sampler, cfg.loss, cfg.train, cfg.causal if method.causal else None)
         ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"window{k}"

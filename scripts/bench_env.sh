@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Create .venv-bench, a separate virtual environment with DeepXDE and PyTorch (CPU wheels)
+# for the bench-pinn comparison; the project's .venv stays free of torch.
+#   bash scripts/bench_env.sh            # then: make bench-pinn (or --set deepxde_python=...)
+# Variables: PYTHON3 (default python3), BENCH_VENV (default .venv-bench),
+# TORCH_INDEX (default the PyTorch CPU wheel index; set empty to use PyPI's default wheels).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON3=${PYTHON3:-python3}
+BENCH_VENV=${BENCH_VENV:-.venv-bench}
+TORCH_INDEX=${TORCH_INDEX-https://download.pytorch.org/whl/cpu}
+
+if [ ! -x "$BENCH_VENV/bin/python" ]; then
+    "$PYTHON3" -m venv "$BENCH_VENV"
+fi
+"$BENCH_VENV/bin/python" -m pip install --quiet --upgrade pip
+if [ -n "$TORCH_INDEX" ]; then
+    "$BENCH_VENV/bin/python" -m pip install --quiet torch --index-url "$TORCH_INDEX"
+else
+    "$BENCH_VENV/bin/python" -m pip install --quiet torch
+fi
+"$BENCH_VENV/bin/python" -m pip install --quiet deepxde
+DDE_BACKEND=pytorch "$BENCH_VENV/bin/python" -c \
+    'import deepxde, torch; print(f"deepxde {deepxde.__version__}, torch {torch.__version__} in '"$BENCH_VENV"'")'
