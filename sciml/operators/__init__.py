@@ -2,15 +2,16 @@
 
 >>> from sciml import operators
 >>> operators.names()
-('deeponet', 'fno')
+('deeponet', 'fno', 'normalized')
 >>> model = operators.get("fno")(1, 1, modes=(16,), width=64, key=jax.random.PRNGKey(0))
 >>> model, history = operators.train(model, x_train, y_train, x_test, y_test, operators.TrainConfig(epochs=500))
 >>> operators.save("fno.eqx", model)            # reloads without this script:
 >>> model = operators.load("fno.eqx").model
 
 A registered model class takes a keyword-only ``key`` and has ``hyperparameters() -> dict``
-(its other constructor arguments, JSON-serialisable), so that a checkpoint stores
-``name + kwargs`` and :func:`get` rebuilds the skeleton to load the weights into. Adding a
+(its other constructor arguments, JSON-serialisable; or a ``from_hyperparameters(hp, *, key)``
+classmethod that reads them), so that a checkpoint stores ``name + kwargs`` and :func:`build`
+rebuilds the skeleton to load the weights into. Adding a
 model is one file and one :func:`register` line below.
 """
 
@@ -18,23 +19,59 @@ from __future__ import annotations
 
 import difflib
 
+from typing import Any
+
 from ._spectral import DFT, FFT, AbstractForm, SpectralConv, as_form
+from .checkpoint import Checkpoint, CheckpointError, load, save
+from .deeponet import DeepONet
 from .fno import FNO, Pointwise, grid, with_form
+from .losses import mse, rel_l2, rel_l2_per_sample
+from .normalize import Normalized, Scope, UnitGaussian
+from .train import (
+    Constant,
+    Cosine,
+    History,
+    NonFiniteDataError,
+    StepDecay,
+    TrainConfig,
+    TrainingDivergedError,
+    train,
+)
 
 __all__ = [
     "DFT",
     "FFT",
     "FNO",
     "AbstractForm",
+    "Checkpoint",
+    "CheckpointError",
+    "Constant",
+    "Cosine",
+    "DeepONet",
+    "History",
+    "NonFiniteDataError",
+    "Normalized",
     "Pointwise",
+    "Scope",
     "SpectralConv",
+    "StepDecay",
+    "TrainConfig",
+    "TrainingDivergedError",
+    "UnitGaussian",
     "UnknownModelError",
     "as_form",
+    "build",
     "get",
     "grid",
+    "load",
+    "mse",
     "name_of",
     "names",
     "register",
+    "rel_l2",
+    "rel_l2_per_sample",
+    "save",
+    "train",
     "with_form",
 ]
 
@@ -83,4 +120,15 @@ def name_of(model) -> str:
     )
 
 
+def build(name: str, hyperparameters: dict[str, Any], *, key) -> Any:
+    """A model of the class registered as ``name`` from its stored ``hyperparameters()``: via the class's
+    ``from_hyperparameters(hp, key=key)`` if it has one, else ``cls(**hp, key=key)``."""
+    cls = get(name)
+    if hasattr(cls, "from_hyperparameters"):
+        return cls.from_hyperparameters(hyperparameters, key=key)
+    return cls(**hyperparameters, key=key)
+
+
 register("fno", FNO)
+register("deeponet", DeepONet)
+register("normalized", Normalized)

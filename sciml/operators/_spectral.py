@@ -151,7 +151,10 @@ class DFT(AbstractForm):
         # Inverse, other axes (complex): (1/n)(re + i im)(cos + i sin), the kept modes only.
         for axis, c, s in tables:
             n = sizes[axis - 1]
-            re, im = (_along(c.T, re, axis) - _along(s.T, im, axis)) / n, (_along(c.T, im, axis) + _along(s.T, re, axis)) / n
+            re, im = (
+                (_along(c.T, re, axis) - _along(s.T, im, axis)) / n,
+                (_along(c.T, im, axis) + _along(s.T, re, axis)) / n,
+            )
         # Inverse, last axis (irfft): weight 1 at k = 0 and k = n/2 (even n), 2 elsewhere; sin is 0 at both.
         k = np.arange(modes[-1])
         weights = np.where((k == 0) | (2 * k == n_last), 1.0, 2.0) / n_last

@@ -149,6 +149,7 @@ class FNO(eqx.Module):
             key: PRNG key for the initial weights.
         """
         modes = tuple(int(m) for m in modes)
+        dtype = jnp.dtype(dtype)
         if not 1 <= len(modes) <= 3:
             raise ValueError(f"FNO supports 1 to 3 spatial dims, got modes {modes}")
         if width < 1 or n_layers < 1 or projection_hidden < 1:
@@ -165,7 +166,9 @@ class FNO(eqx.Module):
         self.spectral = tuple(
             SpectralConv(width, width, modes, form=form, dtype=dtype, key=k) for k in keys[1 : n_layers + 1]
         )
-        self.pointwise = tuple(Pointwise(width, width, dtype=dtype, key=k) for k in keys[n_layers + 1 : 2 * n_layers + 1])
+        self.pointwise = tuple(
+            Pointwise(width, width, dtype=dtype, key=k) for k in keys[n_layers + 1 : 2 * n_layers + 1]
+        )
         self.project = (
             Pointwise(width, projection_hidden, dtype=dtype, key=keys[-2]),
             Pointwise(projection_hidden, out_channels, dtype=dtype, key=keys[-1]),
