@@ -1,0 +1,173 @@
+"""One operator-learning experiment: a model family on a data set's samples, ready to train.
+
+:func:`grid_setup` (FNO, DeepONet on grids) and :func:`point_setup` (NUNO, FNO after global
+interpolation, DeepONet on point clouds) turn :mod:`sciml.operators.data` samples into a
+model with its normalisation, the arrays it trains on and the ``predict`` function the
+trainer calls, so that a pipeline stage only chooses and calls.
+
+Point-cloud models (after NUNO, Liu et al. 2023): the K-D tree is built on the union of the
+training clouds; every sample's inputs are interpolated to the subdomain grids (Delaunay
+linear, nearest fill outside the hull) together with an ``inside`` channel (1 where the grid
+node lies in the sample's mesh), one FNO maps the stacked subdomain grids, and the output is
+interpolated back to the sample's own points (JAX multilinear), where the loss is taken.
+``fno_interp`` is the same with one subdomain (FNO after global interpolation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .data import GridSamples, PointSamples, inside_mesh
+from .deeponet import DeepONet
+from .fno import FNO
+from .normalize import Normalized, Scope, UnitGaussian
+from .nuno import interp as nuno_interp
+from .nuno.kdtree import Decomposition, decompose
+from .nuno.model import NUNO
+
+GRID_MODELS = ("fno", "deeponet")
+POINT_MODELS = ("nuno", "fno_interp", "deeponet")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Sizes of the model (FNO: modes per axis, capped at what the grid allows)."""
+
+    width: int = 32
+    modes: int = 12
+    n_layers: int = 4
+    padding: int = 0
+    n_subdomains: int = 6
+    oversampling: float = 1.5  # grid points per cloud point (per sample), NUNO/fno_interp
+    deeponet_width: int = 128
+    deeponet_depth: int = 3
+    deeponet_basis: int = 64
+
+
+@dataclass
+class Setup:
+    """What the trainer needs: model, (x, y[, mask]) for train and test, ``predict``."""
+
+    model: eqx.Module
+    x_train: Any
+    y_train: np.ndarray
+    x_test: Any
+    y_test: np.ndarray
+    mask_train: np.ndarray | None = None
+    mask_test: np.ndarray | None = None
+    predict: Any = None
+    info: dict | None = None
+
+
+def _modes(spec: ModelSpec, shape: tuple[int, ...]) -> tuple[int, ...]:
+    # rfft keeps n//2 + 1 modes on the last axis; the others keep both signs
+    return tuple(min(spec.modes, (n // 2 + 1) if i == len(shape) - 1 else n // 2) for i, n in enumerate(shape))
+
+
+def grid_setup(model: str, samples: GridSamples, n_train: int, spec: ModelSpec, *, key) -> Setup:
+    """FNO or DeepONet on grid samples; the first ``n_train`` samples train, the rest test."""
+    x, y = samples.x.astype(np.float32), samples.y.astype(np.float32)
+    xtr, xte, ytr, yte = x[:n_train], x[n_train:], y[:n_train], y[n_train:]
+    shape = x.shape[2:]
+    x_norm = UnitGaussian.fit(xtr, Scope.POINTWISE)
+    y_norm = UnitGaussian.fit(ytr, Scope.POINTWISE)
+    if model == "fno":
+        inner = FNO(x.shape[1], y.shape[1], _modes(spec, shape), spec.width, spec.n_layers,
+                    padding=spec.padding, key=key)
+        return Setup(Normalized(inner, x_norm, y_norm), xtr, ytr, xte, yte,
+                     info={"modes": _modes(spec, shape), "grid": shape})
+    if model == "deeponet":
+        coords = np.stack(np.meshgrid(*[np.linspace(0, 1, n) for n in shape], indexing="ij"), -1)
+        coords = coords.reshape(-1, len(shape)).astype(np.float32)
+        net = DeepONet(int(np.prod(x.shape[1:])), len(shape), y.shape[1], spec.deeponet_width, spec.deeponet_depth,
+                       spec.deeponet_basis, key=key)
+        wrapped = _GridDeepONet(net, x_norm, y_norm, jnp.asarray(coords), shape)
+        return Setup(wrapped, xtr, ytr, xte, yte, info={"sensors": int(np.prod(x.shape[1:]))})
+    raise ValueError(f"model {model!r} does not run on grids; grid models: {', '.join(GRID_MODELS)}")
+
+
+class _GridDeepONet(eqx.Module):
+    net: DeepONet
+    x_norm: UnitGaussian
+    y_norm: UnitGaussian
+    coords: jax.Array
+    shape: tuple[int, ...] = eqx.field(static=True)
+
+    def __call__(self, x):
+        u = self.net(self.x_norm.encode(x).reshape(-1), self.coords)  # (C_out, n_points)
+        return self.y_norm.decode(u.reshape(u.shape[0], *self.shape))
+
+
+# ---- point clouds ----------------------------------------------------------------------------
+class PointOperator(eqx.Module):
+    """(subdomain grids, points) -> outputs at the points, normalised inside.
+
+    ``operator`` is a :class:`~sciml.operators.nuno.model.NUNO` (grids -> point values) or a
+    DeepONet reading the grids as sensors. Inputs ``grids`` (n_sub, C_in + 1, *grid), the
+    last channel the inside indicator; ``points`` (P, d); output (P, C_out).
+    """
+
+    operator: eqx.Module
+    x_mean: jax.Array
+    x_std: jax.Array
+    y_mean: jax.Array
+    y_std: jax.Array
+
+    def __call__(self, grids, points):
+        shape = (1, -1) + (1,) * (grids.ndim - 2)
+        grids = (grids - self.x_mean.reshape(shape)) / self.x_std.reshape(shape)
+        if isinstance(self.operator, NUNO):
+            out = self.operator(grids, points)
+        else:  # DeepONet: sensors = the flattened grids
+            out = self.operator(grids.reshape(-1), points).T
+        return out * self.y_std + self.y_mean
+
+
+def subdomain_grids(samples: PointSamples, dec: Decomposition, shape: tuple[int, ...]) -> np.ndarray:
+    """(N, n_sub, C_in + 1, *shape): each sample's inputs on the leaf grids, plus the inside channel."""
+    nodes = nuno_interp.grid_nodes(dec, shape)
+    flat = nodes.reshape(-1, nodes.shape[-1])
+    out = []
+    for i in range(len(samples)):
+        points, x, _ = samples.sample(i)
+        grids = nuno_interp.points_to_grids(points, x, dec, shape)
+        inside = inside_mesh(points, samples.cells[i], flat).reshape(nodes.shape[:-1])[:, None]
+        out.append(np.concatenate([grids, inside.astype(grids.dtype)], axis=1))
+    return np.stack(out)
+
+
+def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec, *, key) -> Setup:
+    """NUNO, FNO after global interpolation, or DeepONet on point-cloud samples."""
+    if model not in POINT_MODELS:
+        raise ValueError(f"model {model!r} does not run on point clouds; point models: {', '.join(POINT_MODELS)}")
+    train_points = samples.points[:n_train][samples.mask[:n_train]]
+    union = np.unique(train_points, axis=0)
+    n_sub = spec.n_subdomains if model == "nuno" else 1
+    dec = decompose(union, n_sub)
+    shape = nuno_interp.grid_shape(dec, spec.oversampling / n_train)
+    grids = subdomain_grids(samples, dec, shape).astype(np.float32)
+    x_stats = grids[:n_train].swapaxes(0, 2).reshape(grids.shape[2], -1)
+    y_train = samples.y[:n_train][samples.mask[:n_train]]
+    stats = dict(x_mean=jnp.asarray(x_stats.mean(1), jnp.float32), x_std=jnp.asarray(x_stats.std(1) + 1e-6, jnp.float32),
+                 y_mean=jnp.asarray(y_train.mean(0), jnp.float32), y_std=jnp.asarray(y_train.std(0) + 1e-6, jnp.float32))
+    c_in, c_out = grids.shape[2], samples.y.shape[2]
+    if model == "deeponet":
+        operator = DeepONet(int(np.prod(grids.shape[1:])), 2, c_out, spec.deeponet_width, spec.deeponet_depth,
+                            spec.deeponet_basis, key=key)
+    else:
+        fno = FNO(n_sub * c_in, n_sub * c_out, _modes(spec, shape), spec.width, spec.n_layers,
+                  padding=spec.padding, key=key)
+        operator = NUNO(fno, dec, c_in, c_out)
+    points = samples.points.astype(np.float32)
+    y = samples.y.astype(np.float32)
+    mask = samples.mask[..., None].astype(np.float32)
+    return Setup(PointOperator(operator, **stats), (grids[:n_train], points[:n_train]), y[:n_train],
+                 (grids[n_train:], points[n_train:]), y[n_train:], mask[:n_train], mask[n_train:],
+                 info={"n_subdomains": n_sub, "grid": shape, "grid_points_per_sample": int(n_sub * np.prod(shape)),
+                       "points_per_sample": int(samples.mask.sum(1).mean()), "modes": _modes(spec, shape)})
