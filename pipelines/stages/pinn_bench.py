@@ -116,13 +116,13 @@ def accuracy_records(cfg: BenchPinnConfig, profile: str, out_root: Path) -> list
 
 
 def speed(method: str, cfg: BenchPinnConfig) -> dict:
-    """Steady steps/s of ``method`` on convection beta = 50 (4 x 50 tanh), and FLOPs/step."""
+    """Steady steps/s (best of 4 timed chunks) of ``method`` on convection beta = 50 (4 x 50 tanh), and FLOPs/step."""
     import jax
 
     from sciml import pinn
 
     rc = run_config(TrainPinnConfig(problem="convection", method=method, params={"beta": 50.0},
-                                    n_points=cfg.n_points, steps=cfg.speed_steps, chunk=cfg.speed_steps // 2),
+                                    n_points=cfg.n_points, steps=cfg.speed_steps, chunk=max(cfg.speed_steps // 5, 1)),
                     "quick", 0)
     problem, params, m = pinn.resolve(rc)
     model = pinn.build_network(rc.network, problem, params, key=jax.random.key(0))
@@ -131,7 +131,8 @@ def speed(method: str, cfg: BenchPinnConfig) -> dict:
     trainer = pinn.Trainer(model, form, sampler, rc.loss, rc.train, rc.causal if m.causal else None)
     result = trainer.fit(jax.random.key(1))
     flops = trainer.flops_per_step(trainer.init(jax.random.key(1)))
-    return {"steps_per_s": result.steps_per_s, "flops_per_step": flops}
+    # the best chunk: the machine may be shared, and contention only ever slows a chunk down
+    return {"steps_per_s": max(result.chunk_rates), "mean_steps_per_s": result.steps_per_s, "flops_per_step": flops}
 
 
 def peak_gflops(machine: dict) -> tuple[float | None, str]:

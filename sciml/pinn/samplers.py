@@ -53,7 +53,8 @@ class SamplerConfig:
 
     Attributes:
         n_points: collocation points (R3 paper: 1000).
-        period: steps between updates of ``resample``, ``rar_g`` and ``rad``.
+        period: steps between updates of ``resample`` (default 1), ``rar_g`` and ``rad``
+            (default 1000, as in the R3 paper's baselines); None: the sampler's default.
         pool: size of the dense uniform pool of ``rar_g`` and ``rad``.
         n_add: points added per ``rar_g`` update.
         max_added: capacity for added ``rar_g`` points (the buffer is ``n_points + max_added``).
@@ -63,7 +64,7 @@ class SamplerConfig:
     """
 
     n_points: int = field(default=1000, metadata={"min": 2})
-    period: int = field(default=1, metadata={"min": 1})
+    period: int | None = field(default=None, metadata={"min": 1})
     pool: int = field(default=10_000, metadata={"min": 2})
     n_add: int = field(default=10, metadata={"min": 1})
     max_added: int = field(default=1000, metadata={"min": 0})
@@ -93,6 +94,11 @@ class AbstractSampler(eqx.Module):
     x_domain: tuple[float, float] = eqx.field(static=True)
     t_domain: tuple[float, float] = eqx.field(static=True)
     dtype: str = eqx.field(static=True, default="float32")
+    default_period: int = eqx.field(static=True, default=1)
+
+    @property
+    def period(self) -> int:
+        return self.cfg.period or self.default_period
 
     def _draw(self, key, n):
         return uniform_points(key, n, self.x_domain, self.t_domain, jnp.dtype(self.dtype))
@@ -124,7 +130,7 @@ class Resample(AbstractSampler):
 
     def update(self, state, key, step, abs_residual, residual_fn):
         fresh = self._draw(key, self.capacity)
-        pts = jnp.where((step + 1) % self.cfg.period == 0, fresh, state.points)
+        pts = jnp.where((step + 1) % self.period == 0, fresh, state.points)
         return eqx.tree_at(lambda s: s.points, state, pts)
 
 
@@ -171,7 +177,7 @@ class RarG(AbstractSampler):
     def update(self, state, key, step, abs_residual, residual_fn):
         n_add = self.cfg.n_add
         count = jnp.sum(state.active).astype(jnp.int32)
-        due = ((step + 1) % self.cfg.period == 0) & (count + n_add <= self.capacity)
+        due = ((step + 1) % self.period == 0) & (count + n_add <= self.capacity)
 
         def refine(state):
             pool = self._draw(key, self.cfg.pool)
@@ -195,7 +201,7 @@ class Rad(AbstractSampler):
             idx = jax.random.choice(kpick, self.cfg.pool, (self.capacity,), replace=False, p=p / jnp.sum(p))
             return eqx.tree_at(lambda s: s.points, state, pool[idx])
 
-        return jax.lax.cond((step + 1) % self.cfg.period == 0, redraw, lambda s: s, state)
+        return jax.lax.cond((step + 1) % self.period == 0, redraw, lambda s: s, state)
 
 
 _SAMPLERS: dict[str, type[AbstractSampler]] = {
@@ -221,4 +227,5 @@ def build_sampler(name: str, cfg: SamplerConfig, x_domain, t_domain, dtype: str 
         raise ValueError(f"unknown sampler {name!r}{hint} (known: {', '.join(names())})")
     if name == "rad" and cfg.pool < cfg.n_points:
         raise ValueError(f"rad draws n_points={cfg.n_points} distinct points from pool={cfg.pool}; raise pool")
-    return _SAMPLERS[name](cfg, tuple(map(float, x_domain)), tuple(map(float, t_domain)), dtype)
+    period = 1000 if name in ("rar_g", "rad") else 1
+    return _SAMPLERS[name](cfg, tuple(map(float, x_domain)), tuple(map(float, t_domain)), dtype, period)

@@ -75,6 +75,7 @@ class TrainResult:
         message: what happened, in words.
         steps_per_s: Adam steps per second after compilation (None if fewer than 2 chunks).
         compile_s: seconds of the first chunk beyond its share of the steady rate.
+        chunk_rates: steps/s of each chunk after the first.
     """
 
     model: eqx.Module
@@ -84,6 +85,7 @@ class TrainResult:
     message: str
     steps_per_s: float | None
     compile_s: float
+    chunk_rates: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,7 +241,7 @@ class Trainer:
             steps_per_s = n / sum(t for _, t in timings[1:])
         compile_s = timings[0][1] - timings[0][0] / steps_per_s if timings and steps_per_s else 0.0
         return TrainResult(self.combine(state.params), state, _concat(history), status, message, steps_per_s,
-                           max(compile_s, 0.0))
+                           max(compile_s, 0.0), tuple(n / t for n, t in timings[1:]))
 
     def lbfgs(self, state: TrainState, iterations: int) -> tuple[TrainState, np.ndarray]:
         """L-BFGS with a zoom line search on the current points and weights."""
