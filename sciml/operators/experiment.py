@@ -75,8 +75,9 @@ def grid_setup(model: str, samples: GridSamples, n_train: int, spec: ModelSpec, 
     x, y = samples.x.astype(np.float32), samples.y.astype(np.float32)
     xtr, xte, ytr, yte = x[:n_train], x[n_train:], y[:n_train], y[n_train:]
     shape = x.shape[2:]
-    x_norm = UnitGaussian.fit(xtr, Scope.POINTWISE)
-    y_norm = UnitGaussian.fit(ytr, Scope.POINTWISE)
+    # per-channel statistics: resolution independent (train at one grid, evaluate at another)
+    x_norm = UnitGaussian.fit(xtr, Scope.CHANNEL)
+    y_norm = UnitGaussian.fit(ytr, Scope.CHANNEL)
     if model == "fno":
         inner = FNO(x.shape[1], y.shape[1], _modes(spec, shape), spec.width, spec.n_layers,
                     padding=spec.padding, key=key)

@@ -1,0 +1,176 @@
+"""Stage ``train-operator``: train one neural operator on one PDE data set.
+
+``python -m pipelines train-operator --set model=nuno --set data=elasticity`` (or ``make
+train-operator MODEL=nuno DATA=elasticity``) reads the data set written by ``make data-pdes``
+(``data/pdes/<data>/``), trains, and writes ``runs/operators/<data>-<model>-<profile>/``:
+``checkpoint.eqx`` (every few epochs; a rerun resumes from it), ``history.nc`` (losses and
+seconds per epoch) and ``metrics.json`` (test relative L2, seconds per epoch, sizes, machine).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines import contract
+from pipelines._hints import MissingDataError
+from pipelines.bench import machine_label
+from pipelines.config import config_to_dict
+from pipelines.registry import Stage, StageContext
+
+GRID_DATA = ("burgers", "navier_stokes", "darcy")
+POINT_DATA = ("elasticity", "heat_sink", "channel_flow", "darcy")
+MODELS = ("fno", "fno_interp", "nuno", "deeponet")
+# what each model reads: grids for fno, point clouds for nuno / fno_interp; deeponet either
+FORM = {"fno": "grid", "fno_interp": "points", "nuno": "points"}
+
+
+@dataclass(frozen=True)
+class TrainOperatorConfig:
+    model: str = field(default="fno", metadata={"choices": MODELS})
+    data: str = field(default="burgers", metadata={"choices": tuple(sorted(set(GRID_DATA + POINT_DATA)))})
+    n_train: int = field(default=40, metadata={"min": 1})
+    n_test: int = field(default=10, metadata={"min": 1})
+    epochs: int = field(default=50, metadata={"min": 1})
+    batch_size: int = field(default=10, metadata={"min": 1})
+    lr: float = field(default=1e-3, metadata={"min": 0.0})
+    weight_decay: float = field(default=1e-4, metadata={"min": 0.0})
+    decay_every: int = field(default=100, metadata={"min": 1})  # epochs between lr halvings (FNO: 100)
+    gamma: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
+    width: int = field(default=32, metadata={"min": 1})
+    modes: int = field(default=12, metadata={"min": 1})
+    n_layers: int = field(default=4, metadata={"min": 1})
+    padding: int = field(default=0, metadata={"min": 0})
+    n_subdomains: int = field(default=6, metadata={"min": 1})
+    oversampling: float = field(default=1.5, metadata={"min": 0.01})
+    train_subsample: int = field(default=1, metadata={"min": 1})  # grids: train on every k-th point, test at full
+    t_in: int = field(default=0, metadata={"min": 0})  # navier_stokes: input times (0: a fifth of them)
+    seed: int = 0
+    data_dir: str = "data/pdes"
+    run_dir: str = "runs/operators"
+    resume: bool = True
+
+    def __post_init__(self):
+        if self.model == "fno" and self.data not in GRID_DATA:
+            raise ValueError(f"model 'fno' runs on grids ({', '.join(GRID_DATA)}), not {self.data!r}; "
+                             "on point clouds use nuno, fno_interp or deeponet")
+        if self.model in ("nuno", "fno_interp") and self.data not in POINT_DATA:
+            raise ValueError(f"model {self.model!r} runs on point clouds ({', '.join(POINT_DATA)}), not {self.data!r}; "
+                             "on grids use fno or deeponet")
+        if self.train_subsample > 1 and self.data != "burgers":
+            raise ValueError(f"train_subsample={self.train_subsample} is for burgers only (train coarse, test fine)")
+
+    @property
+    def form(self) -> str:
+        return FORM.get(self.model, "grid" if self.data in ("burgers", "navier_stokes") else "points")
+
+
+def load_pieces(cfg: TrainOperatorConfig, root: Path):
+    """The first n_train + n_test samples' pieces of the data set, as contract Datasets."""
+    folder = root / cfg.data_dir / cfg.data
+    pieces = sorted(folder.glob("sample_*.nc")) or sorted(folder.glob("chunk_*.nc"))
+    need = cfg.n_train + cfg.n_test
+    if not pieces:
+        raise MissingDataError(f"no samples of {cfg.data!r} in {folder}; create them with `make data-pdes`")
+    datasets, count = [], 0
+    for path in pieces:
+        ds = contract.open_dataset(path)
+        datasets.append(ds)
+        count += ds.sizes.get("sample", 1)
+        if count >= need:
+            break
+    if count < need:
+        option = "operator_samples" if "sample" in datasets[0].dims else "samples"
+        raise MissingDataError(f"{cfg.data!r} has {count} samples in {folder}, n_train + n_test = {need} are needed; "
+                               f"make more with `make data-pdes ARGS='--set datasets={cfg.data} --set {option}={need}'`")
+    return datasets
+
+
+def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
+    """Train as configured; returns the metrics written to ``metrics.json``."""
+    from pipelines.jaxsetup import configure_jax
+
+    configure_jax()
+    import jax
+    import numpy as np
+
+    from sciml import operators
+    from sciml.operators import data, experiment
+
+    run = Path(ctx.out) if ctx.out else ctx.repo_root / cfg.run_dir / f"{cfg.data}-{cfg.model}-{ctx.profile}"
+    pieces = load_pieces(cfg, ctx.repo_root)
+    spec = experiment.ModelSpec(width=cfg.width, modes=cfg.modes, n_layers=cfg.n_layers, padding=cfg.padding,
+                                n_subdomains=cfg.n_subdomains, oversampling=cfg.oversampling)
+    key = jax.random.key(cfg.seed)
+    start = time.perf_counter()
+    if cfg.form == "grid":
+        samples = data.grid_samples(cfg.data, pieces, t_in=cfg.t_in or None)
+        n = cfg.n_train + cfg.n_test
+        full = data.GridSamples(samples.x[:n], samples.y[:n], samples.names_in, samples.names_out)
+        k = cfg.train_subsample
+        coarse = data.GridSamples(full.x[..., ::k], full.y[..., ::k], full.names_in, full.names_out) if k > 1 else full
+        setup = experiment.grid_setup(cfg.model, coarse, cfg.n_train, spec, key=key)
+    else:
+        samples = data.point_samples(cfg.data, pieces)
+        n = cfg.n_train + cfg.n_test
+        samples = data.PointSamples(samples.points[:n], samples.mask[:n], samples.x[:n], samples.y[:n],
+                                    samples.cells[:n], samples.names_in, samples.names_out)
+        setup = experiment.point_setup(cfg.model, samples, cfg.n_train, spec, key=key)
+    prep_s = time.perf_counter() - start
+    train_cfg = operators.TrainConfig(epochs=cfg.epochs, batch_size=min(cfg.batch_size, cfg.n_train), lr=cfg.lr,
+                                      weight_decay=cfg.weight_decay,
+                                      schedule=operators.StepDecay(cfg.decay_every, cfg.gamma), seed=cfg.seed,
+                                      checkpoint_every=max(1, cfg.epochs // 10))
+    model, history = operators.train(setup.model, setup.x_train, setup.y_train, setup.x_test, setup.y_test, train_cfg,
+                                     mask=setup.mask_train, test_mask=setup.mask_test,
+                                     checkpoint_dir=run, resume=cfg.resume)
+    predict = jax.jit(jax.vmap(model) if not isinstance(setup.x_test, tuple) else lambda *x: jax.vmap(model)(*x))
+    x_test = setup.x_test if isinstance(setup.x_test, tuple) else (setup.x_test,)
+    pred = predict(*x_test)
+    mask = setup.mask_test
+    rel = np.asarray(operators.rel_l2_per_sample(pred, setup.y_test, mask))
+    start = time.perf_counter()
+    jax.block_until_ready(predict(*x_test))
+    infer_s = (time.perf_counter() - start) / len(rel)
+    seconds = list(history.seconds)
+    metrics = {
+        "data": cfg.data, "model": cfg.model, "profile": ctx.profile, "machine": machine_label(),
+        "rel_l2_test": float(rel.mean()), "rel_l2_test_per_sample": rel.tolist(),
+        "s_per_epoch": float(np.mean(seconds[1:] if len(seconds) > 1 else seconds)),
+        "compile_s": history.compile_seconds, "prepare_s": prep_s, "inference_s_per_sample": infer_s,
+        "epochs": len(seconds), "n_train": cfg.n_train, "n_test": cfg.n_test,
+        "n_parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(
+            __import__("equinox").filter(model, __import__("equinox").is_inexact_array)))),
+        "setup": {k: (list(v) if isinstance(v, tuple) else v) for k, v in (setup.info or {}).items()},
+        "config": config_to_dict(cfg),
+    }
+    if cfg.train_subsample > 1:  # evaluate the coarse-trained model at the full resolution
+        full_setup = experiment.grid_setup(cfg.model, full, cfg.n_train, spec, key=key)
+        pred_full = jax.vmap(model)(full_setup.x_test)
+        metrics["rel_l2_test_full_resolution"] = float(operators.rel_l2(pred_full, full_setup.y_test))
+        metrics["train_resolution"], metrics["test_resolution"] = list(coarse.x.shape[2:]), list(full.x.shape[2:])
+    history_ds = contract.with_provenance(history.to_dataset(), generator="pipelines train-operator",
+                                          config=cfg, seed=cfg.seed)
+    contract.write_netcdf(history_ds, run / "history.nc")
+    contract.atomic_write_json(run / "metrics.json", metrics)
+    return metrics
+
+
+def run(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
+    metrics = train_operator(cfg, ctx)
+    extra = (f", at {metrics['test_resolution']} after training at {metrics['train_resolution']}: "
+             f"{metrics['rel_l2_test_full_resolution']:.3e}" if "rel_l2_test_full_resolution" in metrics else "")
+    print(f"{cfg.model} on {cfg.data}: test relative L2 {metrics['rel_l2_test']:.3e}{extra}; "
+          f"{metrics['s_per_epoch']:.3g} s/epoch (compile {metrics['compile_s']:.1f} s)")
+    print(json.dumps({k: metrics[k] for k in ("rel_l2_test", "s_per_epoch", "inference_s_per_sample")}))
+    return metrics
+
+
+STAGE = Stage(
+    name="train-operator",
+    help="train a neural operator (fno, fno_interp, nuno, deeponet) on a PDE data set -> runs/operators/",
+    config_cls=TrainOperatorConfig,
+    run=run,
+)

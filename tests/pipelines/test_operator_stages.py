@@ -1,0 +1,60 @@
+"""Stage train-operator: end to end on tiny data sets, resume, and clear errors before training."""
+
+import json
+
+import numpy as np
+import pytest
+
+from pdes import operator_data
+from pipelines import contract
+from pipelines.cli import main
+
+
+@pytest.fixture(scope="module")
+def burgers_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("repo")
+    options = {k: v for k, v in operator_data.SETS["burgers"]["quick"].items() if k not in ("samples", "chunk")}
+    options.update(nx=256, subsample=4)
+    ds = operator_data.get("burgers")(12, 0, **options)
+    path = root / "data" / "pdes" / "burgers" / "chunk_000000.nc"
+    contract.write_netcdf(contract.with_provenance(ds, generator="test", config={}, seed=0), path)
+    return root
+
+
+def run(root, *settings, out):
+    args = ["train-operator", "--out", str(out), "--set", f"data_dir={root / 'data' / 'pdes'}"]
+    for s in settings:
+        args += ["--set", s]
+    return main(args)
+
+
+def test_fno_on_burgers_trains_writes_metrics_and_resumes(burgers_data, tmp_path, capsys):
+    settings = ("model=fno", "data=burgers", "n_train=8", "n_test=4", "epochs=4", "batch_size=4", "width=8",
+                "modes=4", "n_layers=2", "train_subsample=2")
+    assert run(burgers_data, *settings, out=tmp_path) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["epochs"] == 4 and 0 < metrics["rel_l2_test"] < 1.5
+    assert metrics["train_resolution"] == [32] and metrics["test_resolution"] == [64]
+    history = contract.open_dataset(tmp_path / "history.nc")
+    assert history.sizes["epoch"] == 4 and np.all(np.isfinite(history.train_loss.values))
+    assert (tmp_path / "checkpoint.eqx").exists()
+    # resume to more epochs: only the new ones run
+    assert run(burgers_data, *settings[:4], "epochs=6", *settings[5:], out=tmp_path) == 0
+    assert json.loads((tmp_path / "metrics.json").read_text())["epochs"] == 6
+
+
+def test_too_few_samples_names_the_make_command(burgers_data, tmp_path, capsys):
+    assert run(burgers_data, "model=fno", "data=burgers", "n_train=100", "n_test=10", out=tmp_path) == 1
+    err = capsys.readouterr().err.strip()
+    assert "12 samples" in err and "make data-pdes" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("settings, expected", [
+    (("model=fno", "data=elasticity"), "'fno' runs on grids"),
+    (("model=nuno", "data=burgers"), "runs on point clouds"),
+    (("model=fnoo",), "fnoo"),
+])
+def test_bad_combinations_are_one_line(burgers_data, tmp_path, capsys, settings, expected):
+    assert run(burgers_data, *settings, out=tmp_path) == 2
+    err = capsys.readouterr().err.strip()
+    assert expected in err and "\n" not in err
