@@ -11,7 +11,7 @@ SCHEDULER ?=
 STAGE_FLAGS = --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(ARGS)
 PIPELINES = $(PY) -m pipelines
 
-.PHONY: help setup test demo data-chaos bench-chaos verify-chaos data-pdes data-pdes-references bench-pdes report clean distclean
+.PHONY: help setup test demo data-chaos bench-chaos verify-chaos data-pdes data-pdes-references bench-pdes train-operator bench-operators train-pinn bench-pinn bench-env report clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -51,6 +51,23 @@ data-pdes-references: setup  ## reference solutions of the PDE problems (data/pd
 
 bench-pdes: setup  ## PDE generators: verification errors and samples/s with 1 and 2 workers (reports/bench/pdes.json)
 	$(PIPELINES) bench-pdes $(STAGE_FLAGS)
+
+MODEL ?= fno
+DATA ?= burgers
+train-operator: setup  ## train a neural operator: MODEL=fno|fno_interp|nuno|deeponet DATA=burgers|darcy|elasticity|... (runs/operators/)
+	$(PIPELINES) train-operator $(STAGE_FLAGS) --set model=$(MODEL) --set data=$(DATA)
+
+bench-operators: setup  ## every operator on every data set: error, s/epoch, NUNO vs FNO after interpolation (reports/bench/operators.json)
+	$(PIPELINES) bench-operators $(STAGE_FLAGS)
+
+train-pinn: setup  ## train a PINN method on a PDE problem (runs/); ARGS='--set problem=convection --set method=r3'
+	$(PIPELINES) train-pinn $(STAGE_FLAGS)
+
+bench-pinn: setup  ## PINN rel. L2 per seed, steps/s, FLOP rate, R3 overhead, vs DeepXDE if .venv-bench exists (reports/bench/pinn.json)
+	$(PIPELINES) bench-pinn $(STAGE_FLAGS)
+
+bench-env:  ## .venv-bench with deepxde + torch (CPU) for the comparisons with the reference libraries
+	bash scripts/bench_env.sh
 
 report: setup  ## build reports/index.md and reports/index.html from the JSON results
 	$(PIPELINES) report $(STAGE_FLAGS)
