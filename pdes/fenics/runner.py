@@ -12,8 +12,9 @@ FEniCS stack, and hands arrays back through ``.npz`` files; this side needs only
 
 One worker per process is started on first use and kept (import and JIT-compiled forms are
 paid once); :class:`FenicsWorker` gives explicit control. A solve that raises in the worker
-raises :class:`SolveError` here with the worker's one-line reason, and the worker lives on;
-a solve that exceeds its time limit kills the worker (the next solve starts a new one).
+raises :class:`SolveError` here with the worker's one-line reason; a failed solve, or one that
+exceeds its time limit, ends the worker, and the next solve starts a fresh one (so a failure
+never leaves PETSc state behind for the next sample).
 """
 
 from __future__ import annotations
@@ -203,6 +204,9 @@ class FenicsWorker:
             if inputs:
                 inputs.unlink(missing_ok=True)
             if not answer.get("ok"):
+                # A failed solve may leave PETSc or gmsh state behind (options, prefixes, open
+                # models): the next solve gets a fresh worker, so one failure never spreads.
+                self.close()
                 raise SolveError(answer.get("error", "unknown error"))
             with np.load(out) as data:
                 result = {k: data[k] for k in data.files}

@@ -62,13 +62,13 @@ SETS: dict[str, dict] = {
     "burgers": {
         "generator": "burgers",
         "description": "periodic Burgers, random initial fields (FNO), nu = 0.1",
-        "quick": {"samples": 16, "chunk": 8, "nx": 1024, "subsample": 8, "nu": 0.1, "t_final": 1.0, "n_times": 1},
+        "quick": {"samples": 125, "chunk": 25, "nx": 1024, "subsample": 8, "nu": 0.1, "t_final": 1.0, "n_times": 1},
         "full": {"samples": 2048, "chunk": 256, "nx": 8192, "subsample": 8, "nu": 0.1, "t_final": 1.0, "n_times": 1},
     },
     "navier_stokes": {
         "generator": "navier_stokes",
         "description": "2D vorticity on the torus, random initial vorticity (FNO), nu = 1e-3",
-        "quick": {"samples": 4, "chunk": 2, "nu": 1e-3, "resolution": 64, "subsample": 1, "t_final": 5.0,
+        "quick": {"samples": 125, "chunk": 25, "nu": 1e-3, "resolution": 64, "subsample": 1, "t_final": 5.0,
                   "n_times": 5, "dt": 1e-3},
         "full": {"samples": 1200, "chunk": 16, "nu": 1e-3, "resolution": 256, "subsample": 4, "t_final": 50.0,
                  "n_times": 50, "dt": 1e-3},

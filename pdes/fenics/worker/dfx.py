@@ -135,21 +135,43 @@ def dirichlet_at_points(value, space, marker, sub: int | None = None):
 
 
 # ---- assembly and solves ------------------------------------------------------------------
+_KSP_COUNT = iter(range(1 << 62))
+
+
+def configure_ksp(ksp, options: dict | None = None):
+    """Apply PETSc ``options`` (e.g. ``{"ksp_type": "cg", "pc_type": "hypre"}``) to ``ksp``.
+
+    The options go through PETSc's global options database under a fresh prefix and are
+    deleted right after ``setFromOptions``: that database holds at most 512 entries, and a
+    long-lived worker solving thousands of samples must not fill it (DOLFINx 0.5's
+    ``LinearProblem`` leaves its options there, and after an error its prefix pushed too).
+    """
+    opts = PETSc.Options()
+    prefix = f"dfx{next(_KSP_COUNT)}_"
+    ksp.setOptionsPrefix(prefix)
+    options = dict(options or LU)
+    for k, v in options.items():
+        opts[prefix + k] = v
+    try:
+        ksp.setFromOptions()
+    finally:
+        for k in options:
+            opts.delValue(prefix + k)
+    return ksp
+
+
 def solve_linear(a, L, bcs, options: dict | None = None, u=None):
     """Solve the variational problem a(u, v) = L(v); returns the solution Function.
 
     Raises RuntimeError if the Krylov solver did not converge.
     """
-    kwargs = {"bcs": bcs, "petsc_options": dict(options or LU)}
-    if u is not None:
-        kwargs["u"] = u
-    problem = fem_petsc.LinearProblem(a, L, **kwargs)
-    uh = problem.solve()
-    reason = problem.solver.getConvergedReason()
-    if reason < 0:
-        raise RuntimeError(f"linear solver diverged (PETSc reason {reason})")
-    uh.x.scatter_forward()
-    return uh
+    if u is None:
+        u = fem.Function(L.arguments()[0].ufl_function_space())
+    A = Assembled(a, bcs, options)
+    try:
+        return A.solve(L, u)
+    finally:
+        A.destroy()
 
 
 def assemble_scalar(integrand) -> float:
@@ -170,14 +192,15 @@ class Assembled:
         self.A.assemble()
         self.ksp = PETSc.KSP().create(COMM)
         self.ksp.setOperators(self.A)
-        opts = PETSc.Options()
-        prefix = f"dfx_{id(self)}_"
-        self.ksp.setOptionsPrefix(prefix)
-        for k, v in dict(options or LU).items():
-            opts[prefix + k] = v
-        self.ksp.setFromOptions()
+        configure_ksp(self.ksp, options)
         self._L = None
         self._b = None
+
+    def destroy(self):
+        """Free the PETSc objects now (a long sweep should not wait for the garbage collector)."""
+        for obj in (self.ksp, self.A, self._b):
+            if obj is not None:
+                obj.destroy()
 
     def solve(self, L, u):
         if self._L is None or self._L[0] is not L:

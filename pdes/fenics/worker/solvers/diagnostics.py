@@ -17,3 +17,12 @@ def echo(params: dict) -> dict:
     if params.get("fail"):
         raise ValueError(f"asked to fail: {params['fail']}")
     return {k: np.asarray(v) for k, v in params.items()}
+
+
+@solver("petsc_options", mpi=True)
+def petsc_options(params: dict) -> dict:
+    """How many entries PETSc's global options database holds now (it can hold 512; solvers
+    must leave it as they found it)."""
+    from petsc4py import PETSc
+
+    return {"n_options": len(PETSc.Options().getAll())}
