@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Create .venv-bench, a separate virtual environment with DeepXDE and PyTorch (CPU wheels)
-# for the bench-pinn comparison; the project's .venv stays free of torch.
+# Create .venv-bench, a separate virtual environment with PyTorch, DeepXDE and neuraloperator
+# for the comparisons in bench-pinn and bench-operators; the project's .venv stays free of torch.
 #   bash scripts/bench_env.sh            # then: make bench-pinn (or --set deepxde_python=...)
 # Variables: PYTHON3 (default python3), BENCH_VENV (default .venv-bench),
-# TORCH_INDEX (default the PyTorch CPU wheel index; set empty to use PyPI's default wheels).
+# TORCH_INDEX (default empty: PyPI's wheels, which bring CUDA libraries, a few GB; point it at
+# a CPU-only wheel index where one is reachable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON3=${PYTHON3:-python3}
 BENCH_VENV=${BENCH_VENV:-.venv-bench}
-TORCH_INDEX=${TORCH_INDEX-https://download.pytorch.org/whl/cpu}
+TORCH_INDEX=${TORCH_INDEX-}
 
 if [ ! -x "$BENCH_VENV/bin/python" ]; then
     "$PYTHON3" -m venv "$BENCH_VENV"
@@ -19,6 +20,6 @@ if [ -n "$TORCH_INDEX" ]; then
 else
     "$BENCH_VENV/bin/python" -m pip install --quiet torch
 fi
-"$BENCH_VENV/bin/python" -m pip install --quiet deepxde
+"$BENCH_VENV/bin/python" -m pip install --quiet deepxde neuraloperator
 DDE_BACKEND=pytorch "$BENCH_VENV/bin/python" -c \
-    'import deepxde, torch; print(f"deepxde {deepxde.__version__}, torch {torch.__version__} in '"$BENCH_VENV"'")'
+    'import deepxde, neuralop, torch; print(f"deepxde {deepxde.__version__}, neuralop {neuralop.__version__}, torch {torch.__version__} in '"$BENCH_VENV"'")'
