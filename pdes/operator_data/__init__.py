@@ -68,7 +68,7 @@ SETS: dict[str, dict] = {
     "navier_stokes": {
         "generator": "navier_stokes",
         "description": "2D vorticity on the torus, random initial vorticity (FNO), nu = 1e-3",
-        "quick": {"samples": 125, "chunk": 25, "nu": 1e-3, "resolution": 64, "subsample": 1, "t_final": 5.0,
+        "quick": {"samples": 125, "chunk": 5, "nu": 1e-3, "resolution": 64, "subsample": 1, "t_final": 5.0,
                   "n_times": 5, "dt": 1e-3},
         "full": {"samples": 1200, "chunk": 16, "nu": 1e-3, "resolution": 256, "subsample": 4, "t_final": 50.0,
                  "n_times": 50, "dt": 1e-3},

@@ -70,7 +70,7 @@ def verification_records(cfg: BenchPdesConfig, profile: str) -> list[Record]:
         records.append(Record(name=f"dfg_2d1_{key}", value=dfg[key], unit="1", better="higher", profile=profile,
                               reference={"value": DFG_2D1[key], "tolerance": 0.01 * DFG_2D1[key] if key == "drag"
                                          else 0.05 * DFG_2D1[key],
-                                         "source": "Schaefer & Turek 1996, DFG benchmark 2D-1 (Re = 20)"},
+                                         "source": "Schaefer and Turek 1996, DFG benchmark 2D-1 (Re = 20)"},
                               extra=dfg))
     hb = verify.heat_balance()
     records.append(Record(name="heat_flux_balance_rel_err", value=hb["rel_err"], unit="1", better="lower",
