@@ -93,6 +93,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
     from pipelines.jaxsetup import configure_jax
 
     configure_jax()
+    import equinox as eqx
     import jax
     import numpy as np
 
@@ -126,7 +127,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
     model, history = operators.train(setup.model, setup.x_train, setup.y_train, setup.x_test, setup.y_test, train_cfg,
                                      mask=setup.mask_train, test_mask=setup.mask_test,
                                      checkpoint_dir=run, resume=cfg.resume)
-    predict = jax.jit(jax.vmap(model) if not isinstance(setup.x_test, tuple) else lambda *x: jax.vmap(model)(*x))
+    predict = jax.jit(lambda *x: jax.vmap(model)(*x))
     x_test = setup.x_test if isinstance(setup.x_test, tuple) else (setup.x_test,)
     pred = predict(*x_test)
     mask = setup.mask_test
@@ -141,15 +142,13 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
         "s_per_epoch": float(np.mean(seconds[1:] if len(seconds) > 1 else seconds)),
         "compile_s": history.compile_seconds, "prepare_s": prep_s, "inference_s_per_sample": infer_s,
         "epochs": len(seconds), "n_train": cfg.n_train, "n_test": cfg.n_test,
-        "n_parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(
-            __import__("equinox").filter(model, __import__("equinox").is_inexact_array)))),
+        "n_parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))),
         "setup": {k: (list(v) if isinstance(v, tuple) else v) for k, v in (setup.info or {}).items()},
         "config": config_to_dict(cfg),
     }
     if cfg.train_subsample > 1:  # evaluate the coarse-trained model at the full resolution
-        full_setup = experiment.grid_setup(cfg.model, full, cfg.n_train, spec, key=key)
-        pred_full = jax.vmap(model)(full_setup.x_test)
-        metrics["rel_l2_test_full_resolution"] = float(operators.rel_l2(pred_full, full_setup.y_test))
+        pred_full = predict(full.x[cfg.n_train:].astype(np.float32))
+        metrics["rel_l2_test_full_resolution"] = float(operators.rel_l2(pred_full, full.y[cfg.n_train:].astype(np.float32)))
         metrics["train_resolution"], metrics["test_resolution"] = list(coarse.x.shape[2:]), list(full.x.shape[2:])
     history_ds = contract.with_provenance(history.to_dataset(), generator="pipelines train-operator",
                                           config=cfg, seed=cfg.seed)

@@ -30,11 +30,9 @@ class BenchPdesConfig:
     seed: int = 1000  # throughput samples: not the data-pdes ones
 
     def __post_init__(self):
-        from pipelines.stages.pdes_data import _known
+        from pipelines.stages.pdes_data import check_datasets
 
-        for name in self.datasets:
-            if name not in _known():
-                raise ValueError(f"unknown data set {name!r}; known: {', '.join(sorted(_known()))}")
+        check_datasets(self.datasets)
         if any(w < 1 for w in self.workers):
             raise ValueError(f"workers must be >= 1, got {list(self.workers)}")
 
@@ -129,9 +127,10 @@ def throughput(name: str, workers: int, samples: int, profile: str, seed: int) -
         client.run(runner.close_all)
     ok = [r for r in results if r["ok"]]
     n_ok = sum(r["samples"] for r in ok)
+    nodes = [r["nodes"] for r in ok]
     return {"samples_per_s": n_ok / wall, "wall_s": wall, "ok": n_ok, "asked": samples,
             "warmup_s": max(warm.values()), "mean_piece_s": sum(r["solve_s"] for r in ok) / max(len(ok), 1),
-            "nodes": sorted({r["nodes"] for r in ok})[:1] + sorted({r["nodes"] for r in ok})[-1:],
+            "nodes": [min(nodes), max(nodes)] if nodes else [],
             "failures": [r["reason"] for r in results if not r["ok"]]}
 
 

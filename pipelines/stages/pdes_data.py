@@ -44,6 +44,18 @@ def _known() -> dict[str, str]:
     return {**{n: "fenics" for n in datasets.names()}, **{n: "operator" for n in operator_data.set_names()}}
 
 
+def check_datasets(names) -> None:
+    """ValueError naming the first unknown data set, the closest known name and all known ones."""
+    import difflib
+
+    known = _known()
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown data set {name!r}{hint}; known: {', '.join(sorted(known))}")
+
+
 @dataclass(frozen=True)
 class DataPdesConfig:
     datasets: tuple[str, ...] = ()  # empty: every data set
@@ -59,14 +71,7 @@ class DataPdesConfig:
     retry_failed: bool = False
 
     def __post_init__(self):
-        import difflib
-
-        known = _known()
-        for name in self.datasets:
-            if name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"unknown data set {name!r}{hint}; known: {', '.join(sorted(known))}")
+        check_datasets(self.datasets)
         if len(set(self.datasets)) != len(self.datasets):
             raise ValueError(f"datasets has duplicates: {list(self.datasets)}")
 

@@ -68,7 +68,8 @@ def to_xarray(result: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> xr
     )
     xs = np.linspace(0.0, 1.0, g)
     centres = (np.arange(s) + 0.5) / s
-    grid_a = perm[np.clip((xs * s).astype(int), 0, s - 1)][:, np.clip((xs * s).astype(int), 0, s - 1)]
+    pixel = np.clip((xs * s).astype(int), 0, s - 1)  # the pixel holding each grid line
+    grid_a = perm[np.ix_(pixel, pixel)]
     return ds.assign_coords(
         grid_x=("grid_x", xs, {"units": "1", "long_name": "regular grid x"}),
         grid_y=("grid_y", xs, {"units": "1", "long_name": "regular grid y"}),
