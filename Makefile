@@ -11,7 +11,7 @@ SCHEDULER ?=
 STAGE_FLAGS = --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(ARGS)
 PIPELINES = $(PY) -m pipelines
 
-.PHONY: help setup test demo data-chaos bench-chaos verify-chaos data-pdes data-pdes-references bench-pdes train-operator bench-operators train-pinn bench-pinn bench-env report clean distclean
+.PHONY: help setup test demo data-chaos bench-chaos verify-chaos data-pdes data-pdes-references bench-pdes train-operator bench-operators train-pinn bench-pinn train-dsr train-reservoir bench-dsr data-l96 train-closure eval-closure bench-l96 export bench-env report clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -22,7 +22,7 @@ setup: $(STAMP)  ## create .venv from requirements.lock; install DOLFINx with ap
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON3) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "make setup needs Python >= 3.11; set PYTHON3=" or 0)'
 	test -x $(PY) || $(PYTHON3) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -r requirements.lock  # a full lock: every package pinned, no resolving
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -65,6 +65,31 @@ train-pinn: setup  ## train a PINN method on a PDE problem (runs/); ARGS='--set 
 
 bench-pinn: setup  ## PINN rel. L2 per seed, steps/s, FLOP rate, R3 overhead, vs DeepXDE if .venv-bench exists (reports/bench/pinn.json)
 	$(PIPELINES) bench-pinn $(STAGE_FLAGS)
+
+SYSTEM ?= Lorenz
+train-dsr: setup  ## reconstruct a chaotic system: MODEL=shplrnn SYSTEM=Lorenz, ARGS='--set method=agtf|gtf|stf|bptt' (runs/dsr/)
+	$(PIPELINES) train-dsr $(STAGE_FLAGS) --set model=$(MODEL) --set system=$(SYSTEM)
+
+train-reservoir: setup  ## fit a reservoir computer: MODEL=esn|ngrc|qrc SYSTEM=Lorenz (runs/reservoir/)
+	$(PIPELINES) train-reservoir $(STAGE_FLAGS) --set model=$(MODEL) --set system=$(SYSTEM)
+
+bench-dsr: setup  ## PLRNN/GTF and reservoirs: D_stsp, D_H, VPT, the database sweep, vs reservoirpy (reports/bench/dsr.json)
+	$(PIPELINES) bench-dsr $(STAGE_FLAGS)
+
+data-l96: setup  ## multiscale Lorenz96 trajectories and closure targets (data/l96/)
+	$(PIPELINES) data-l96 $(STAGE_FLAGS)
+
+train-closure: setup  ## train a Lorenz96 closure: MODEL=null|poly|mlp|mno (runs/closures/)
+	$(PIPELINES) train-closure $(STAGE_FLAGS) --set model=$(MODEL)
+
+eval-closure: setup  ## offline and online scores of the trained closures
+	$(PIPELINES) eval-closure $(STAGE_FLAGS)
+
+bench-l96: setup  ## closures online, grid independence, cost against K, export parity (reports/bench/l96.json)
+	$(PIPELINES) bench-l96 $(STAGE_FLAGS)
+
+export: setup  ## each trained closure as ONNX and jax.export, checked in a NumPy simulator (runs/export/)
+	$(PIPELINES) export $(STAGE_FLAGS)
 
 bench-env:  ## .venv-bench with deepxde + torch (CPU) for the comparisons with the reference libraries
 	bash scripts/bench_env.sh
