@@ -52,10 +52,11 @@ data-pdes-references: setup  ## reference solutions of the PDE problems (data/pd
 bench-pdes: setup  ## PDE generators: verification errors and samples/s with 1 and 2 workers (reports/bench/pdes.json)
 	$(PIPELINES) bench-pdes $(STAGE_FLAGS)
 
-MODEL ?= fno
+# MODEL: given on the command line, else each target's own default
+model_or = $(if $(filter command line environment,$(origin MODEL)),$(MODEL),$(1))
 DATA ?= burgers
 train-operator: setup  ## train a neural operator: MODEL=fno|fno_interp|nuno|deeponet DATA=burgers|darcy|elasticity|... (runs/operators/)
-	$(PIPELINES) train-operator $(STAGE_FLAGS) --set model=$(MODEL) --set data=$(DATA)
+	$(PIPELINES) train-operator $(STAGE_FLAGS) --set model=$(call model_or,fno) --set data=$(DATA)
 
 bench-operators: setup  ## every operator on every data set: error, s/epoch, NUNO vs FNO after interpolation (reports/bench/operators.json)
 	$(PIPELINES) bench-operators $(STAGE_FLAGS)
@@ -68,10 +69,10 @@ bench-pinn: setup  ## PINN rel. L2 per seed, steps/s, FLOP rate, R3 overhead, vs
 
 SYSTEM ?= Lorenz
 train-dsr: setup  ## reconstruct a chaotic system: MODEL=shplrnn SYSTEM=Lorenz, ARGS='--set method=agtf|gtf|stf|bptt' (runs/dsr/)
-	$(PIPELINES) train-dsr $(STAGE_FLAGS) --set model=$(MODEL) --set system=$(SYSTEM)
+	$(PIPELINES) train-dsr $(STAGE_FLAGS) --set model=$(call model_or,shplrnn) --set system=$(SYSTEM)
 
 train-reservoir: setup  ## fit a reservoir computer: MODEL=esn|ngrc|qrc SYSTEM=Lorenz (runs/reservoir/)
-	$(PIPELINES) train-reservoir $(STAGE_FLAGS) --set model=$(MODEL) --set system=$(SYSTEM)
+	$(PIPELINES) train-reservoir $(STAGE_FLAGS) --set model=$(call model_or,esn) --set system=$(SYSTEM)
 
 bench-dsr: setup  ## PLRNN/GTF and reservoirs: D_stsp, D_H, VPT, the database sweep, vs reservoirpy (reports/bench/dsr.json)
 	$(PIPELINES) bench-dsr $(STAGE_FLAGS)
@@ -80,7 +81,7 @@ data-l96: setup  ## multiscale Lorenz96 trajectories and closure targets (data/l
 	$(PIPELINES) data-l96 $(STAGE_FLAGS)
 
 train-closure: setup  ## train a Lorenz96 closure: MODEL=null|poly|mlp|mno (runs/closures/)
-	$(PIPELINES) train-closure $(STAGE_FLAGS) --set model=$(MODEL)
+	$(PIPELINES) train-closure $(STAGE_FLAGS) --set model=$(call model_or,mno)
 
 eval-closure: setup  ## offline and online scores of the trained closures
 	$(PIPELINES) eval-closure $(STAGE_FLAGS)
