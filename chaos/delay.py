@@ -11,6 +11,8 @@ memory is O(m) and each step O(1).
 
 from __future__ import annotations
 
+import dataclasses
+
 from functools import lru_cache
 
 import jax
@@ -103,6 +105,11 @@ def integrate_delay(
     if ts[0] < 0:
         raise ValueError(f"delay systems start at t = 0 (end of the history); got ts[0] = {ts[0]}")
     ics = np.asarray(ics, dtype=np.float64)
+    if params is not None and "tau" in params:  # the delay sizes the history buffer: a static value
+        if batch_params:
+            raise ValueError(f"{system.name}: tau cannot vary across a batch (got batched params with tau); "
+                             "integrate each tau separately")
+        system = dataclasses.replace(system, params={**system.params, "tau": float(params["tau"])})
     if max_step is None:
         max_step = min(10 * system.dt, system.tau / 20)
     m = steps_per_tau(system, max_step)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv-bench, a separate virtual environment with PyTorch, DeepXDE and neuraloperator
+# Create .venv-bench, a separate virtual environment with PyTorch, DeepXDE, neuraloperator and reservoirpy
 # for the comparisons in bench-pinn and bench-operators; the project's .venv stays free of torch.
 #   bash scripts/bench_env.sh            # then: make bench-pinn (or --set deepxde_python=...)
 # Variables: PYTHON3 (default python3), BENCH_VENV (default .venv-bench),
@@ -20,6 +20,6 @@ if [ -n "$TORCH_INDEX" ]; then
 else
     "$BENCH_VENV/bin/python" -m pip install --quiet torch
 fi
-"$BENCH_VENV/bin/python" -m pip install --quiet deepxde neuraloperator
+"$BENCH_VENV/bin/python" -m pip install --quiet deepxde neuraloperator reservoirpy==0.4.2
 DDE_BACKEND=pytorch "$BENCH_VENV/bin/python" -c \
-    'import deepxde, neuralop, torch; print(f"deepxde {deepxde.__version__}, neuralop {neuralop.__version__}, torch {torch.__version__} in '"$BENCH_VENV"'")'
+    'import deepxde, neuralop, reservoirpy, torch; print(f"deepxde {deepxde.__version__}, neuralop {neuralop.__version__}, reservoirpy {reservoirpy.__version__}, torch {torch.__version__} in '"$BENCH_VENV"'")'
