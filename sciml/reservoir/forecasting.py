@@ -10,6 +10,7 @@ period) and scores with :mod:`chaos.metrics` (sMAPE, valid prediction time).
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import asdict, dataclass, field, replace
 
 import equinox as eqx
@@ -130,6 +131,13 @@ def _qrc_fit_forecast(model, train, n_steps, beta, warmup):
     return qrc_mod.forecast(model, train, n_steps)
 
 
+@functools.lru_cache(maxsize=16)
+def _build(spec, n_inputs: int):
+    """The untrained model of ``spec`` (specs are frozen, so equal specs share one draw of the
+    reservoir: a sweep over systems builds, and compiles, once per dimension)."""
+    return spec.build(n_inputs)
+
+
 def fit_forecast(spec, train: np.ndarray, n_steps: int) -> np.ndarray:
     """Train ``spec``'s model on ``train`` (T, D) (next-step targets) and forecast in closed
     loop the ``n_steps`` values that follow it; returns (n_steps, D) in the data's units.
@@ -151,7 +159,7 @@ def fit_forecast(spec, train: np.ndarray, n_steps: int) -> np.ndarray:
         mean, scale = train.mean(axis=0), train.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
     z = jnp.asarray((train - mean) / scale)
-    model = spec.build(train.shape[1])
+    model = _build(spec, train.shape[1])
     if isinstance(spec, ESNSpec):
         pred = _esn_fit_forecast(model, z, int(n_steps), spec.beta, spec.warmup)
     elif isinstance(spec, NGRCSpec):
