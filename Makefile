@@ -30,7 +30,7 @@ test: setup  ## run the tests on CPU
 	JAX_PLATFORMS=cpu $(PY) -m pytest -q -n 2
 
 demo: setup  ## quick end-to-end run: data, benchmarks, report
-	$(MAKE) --no-print-directory data-chaos bench-chaos data-pdes bench-pdes bench-operators report PROFILE=quick ARGS=
+	$(MAKE) --no-print-directory data-chaos bench-chaos bench-dsr data-pdes bench-pdes bench-operators data-l96 bench-l96 export report PROFILE=quick ARGS=
 	@echo "Results: reports/index.html and reports/index.md (benchmarks in reports/bench/, data in data/)"
 
 data-chaos: setup  ## generate the chaotic systems database (data/chaos/)
