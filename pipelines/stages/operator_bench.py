@@ -41,6 +41,11 @@ class BenchOperatorsConfig:
     compare_epochs: int = field(default=5, metadata={"min": 2})
     compare_width: int = field(default=64, metadata={"min": 1})
     compare_modes: int = field(default=16, metadata={"min": 1})
+    # Burgers FNO trained on every k-th point of the grid and evaluated on the full grid (the
+    # issue: trained at 256, evaluated at 1024, within twice the error at 256); 0: skip
+    superres_subsample: int = field(default=4, metadata={"min": 0})
+    # per-pair train-operator settings, "data:model:key=value" (e.g. "burgers:fno:width=64")
+    pair_overrides: tuple[str, ...] = ()
 
     def __post_init__(self):
         for pair in self.pairs:
@@ -48,6 +53,15 @@ class BenchOperatorsConfig:
             if model not in MODELS:
                 raise ValueError(f"pair {pair!r}: model {model!r} is not one of {', '.join(MODELS)} (write data:model)")
             TrainOperatorConfig(model=model, data=data)  # validates the combination
+        for item in self.pair_overrides:
+            data, model, setting = (item.split(":", 2) + ["", ""])[:3]
+            if model not in MODELS or "=" not in setting:
+                raise ValueError(f"pair_overrides entry {item!r}: write data:model:key=value with a model in "
+                                 f"{', '.join(MODELS)}")
+
+    def overrides_for(self, data: str, model: str) -> list[str]:
+        """The ``key=value`` settings of ``pair_overrides`` for one pair."""
+        return [item.split(":", 2)[2] for item in self.pair_overrides if item.split(":", 2)[:2] == [data, model]]
 
 
 DEFAULT_PAIRS = ("burgers:fno", "burgers:deeponet", "darcy:fno", "darcy:nuno", "darcy:fno_interp",
@@ -56,15 +70,41 @@ DEFAULT_PAIRS = ("burgers:fno", "burgers:deeponet", "darcy:fno", "darcy:nuno", "
                  "navier_stokes:fno")
 
 
+def _train_cfg(cfg: BenchOperatorsConfig, ctx: StageContext, data: str, model: str, *extra: str):
+    overrides = [f"model={model}", f"data={data}"] + [
+        f"{k}={getattr(cfg, k)}" for k in ("epochs", "n_train", "n_test") if getattr(cfg, k)]
+    overrides += cfg.overrides_for(data, model) + list(extra)
+    train_cfg = load_config(TrainOperatorConfig, "train-operator", ctx.profile, overrides)
+    return dataclasses.replace(train_cfg, resume=False)
+
+
+def superresolution(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
+    """Burgers FNO trained on every ``superres_subsample``-th point, tested at that resolution
+    and on the full grid: the full-grid error against twice the training-resolution error."""
+    k = cfg.superres_subsample
+    train_cfg = _train_cfg(cfg, ctx, "burgers", "fno", f"train_subsample={k}")
+    run_ctx = dataclasses.replace(ctx, out=Path(ctx.repo_root) / cfg.out_dir / ctx.profile / f"burgers-fno-sub{k}")
+    m = train_operator(train_cfg, run_ctx)
+    coarse, fine = m["rel_l2_test"], m["rel_l2_test_full_resolution"]
+    extra = {"train_resolution": m["train_resolution"], "test_resolution": m["test_resolution"],
+             "rel_l2_at_train_resolution": coarse, "ratio_to_train_resolution": fine / coarse,
+             "epochs": m["epochs"], "n_train": m["n_train"], "setup": m["setup"]}
+    print(f"burgers fno trained at {m['train_resolution']}: rel L2 {coarse:.3e} there, {fine:.3e} at "
+          f"{m['test_resolution']} ({fine / coarse:.2f}x; goal <= 2x)")
+    return [Record(name="rel_l2_superresolution/burgers/fno", value=fine, unit="1", better="lower",
+                   profile=ctx.profile, seed=train_cfg.seed, extra=extra,
+                   reference={"value": 2 * coarse, "source": "issue goal: within twice the error at the training "
+                                                             "resolution (256 -> 1024 at full profile)"}),
+            Record(name="rel_l2_train_resolution/burgers/fno", value=coarse, unit="1", better="lower",
+                   profile=ctx.profile, seed=train_cfg.seed, extra={"train_resolution": m["train_resolution"]})]
+
+
 def run(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
     records, results = [], {}
     for pair in cfg.pairs or DEFAULT_PAIRS:
         data, _, model = pair.partition(":")
-        overrides = [f"model={model}", f"data={data}"] + [
-            f"{k}={getattr(cfg, k)}" for k in ("epochs", "n_train", "n_test") if getattr(cfg, k)]
-        train_cfg = load_config(TrainOperatorConfig, "train-operator", ctx.profile, overrides)
-        train_cfg = dataclasses.replace(train_cfg, resume=False)
-        run_ctx = dataclasses.replace(ctx, out=str(Path(ctx.repo_root) / cfg.out_dir / ctx.profile / f"{data}-{model}"))
+        train_cfg = _train_cfg(cfg, ctx, data, model)
+        run_ctx = dataclasses.replace(ctx, out=Path(ctx.repo_root) / cfg.out_dir / ctx.profile / f"{data}-{model}")
         m = results[(data, model)] = train_operator(train_cfg, run_ctx)
         name = f"{RECORD_NAME.get(data, data)}/{model}"
         published = PUBLISHED.get((data, model))
@@ -76,12 +116,9 @@ def run(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
                               profile=ctx.profile, extra={"n_train": m["n_train"], "batch_size": train_cfg.batch_size}))
         records.append(Record(name=f"inference_s_per_sample/{name}", value=m["inference_s_per_sample"], unit="s",
                               better="lower", profile=ctx.profile))
-        if "rel_l2_test_full_resolution" in m:
-            records.append(Record(name=f"rel_l2_superresolution/{name}", value=m["rel_l2_test_full_resolution"],
-                                  unit="1", better="lower", profile=ctx.profile,
-                                  reference={"value": 2 * m["rel_l2_test"], "source": "twice the error at the training resolution"},
-                                  extra={"train": m["train_resolution"], "test": m["test_resolution"]}))
         print(f"{pair}: rel L2 {m['rel_l2_test']:.3e}, {m['s_per_epoch']:.3g} s/epoch")
+    if cfg.superres_subsample:
+        records += superresolution(cfg, ctx)
     for (data, model), m in results.items():
         if model == "nuno" and (data, "fno_interp") in results:
             base = results[(data, "fno_interp")]
@@ -120,20 +157,13 @@ def neuralop_comparison(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Re
     x = samples.x[: train_cfg.n_train].astype(np.float32)
     y = samples.y[: train_cfg.n_train].astype(np.float32)
     sizes = {"width": cfg.compare_width, "modes": min(cfg.compare_modes, x.shape[-1] // 2), "n_layers": 4,
-             "batch_size": min(train_cfg.batch_size, len(x)), "epochs": cfg.compare_epochs}
+             "batch_size": min(train_cfg.batch_size, len(x)), "epochs": cfg.compare_epochs, "matched": True,
+             "inference_repeats": 5}
     ours = operators.FNO(1, 1, (sizes["modes"],), sizes["width"], 4, key=jax.random.key(0))
     _, history = operators.train(ours, x, y, x[:2], y[:2], operators.TrainConfig(
         epochs=sizes["epochs"], batch_size=sizes["batch_size"], schedule=operators.Constant()))
     ours_epoch = float(np.mean(history.seconds[1:]))
-    predict = jax.jit(jax.vmap(ours))
-    batch = sizes["batch_size"]
-    jax.block_until_ready(predict(x[:batch]))
-    import time
-
-    start = time.perf_counter()
-    for i in range(0, len(x) - batch + 1, batch):
-        jax.block_until_ready(predict(x[i:i + batch]))
-    ours_infer = (time.perf_counter() - start) / (len(x) - len(x) % batch)
+    ours_infer, passes = inference_seconds(ours, x, sizes["batch_size"], sizes["inference_repeats"])
     with tempfile.TemporaryDirectory() as tmp:
         np.savez(Path(tmp) / "data.npz", x_train=x, y_train=y)
         done = subprocess.run([str(python), str(Path(ctx.repo_root) / "scripts" / "neuralop_bench.py"),
@@ -145,7 +175,9 @@ def neuralop_comparison(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Re
     extra = {"sizes": sizes, "grid": list(x.shape[2:]), "n_train": len(x), "ours_s_per_epoch": ours_epoch,
              "neuralop_s_per_epoch": theirs["s_per_epoch"], "ours_inference_s": ours_infer,
              "neuralop_inference_s": theirs["inference_s_per_sample"], "neuralop": theirs,
-             "note": "neuralop lifts with a 2-layer MLP, ours with one linear layer; projection 128 hidden in both"}
+             "ours_inference_passes": passes, "ours_threads": "XLA default (all cores)",
+             "note": "same architecture (neuralop: linear lifting, no channel MLP, linear skip, n_modes = 2 (modes - 1)"
+                     " so both keep the same modes), same batch per call; inference: fastest of the repeated passes"}
     print(f"vs neuraloperator: {theirs['s_per_epoch'] / ours_epoch:.2f}x per epoch, "
           f"{theirs['inference_s_per_sample'] / ours_infer:.2f}x inference")
     return [Record(name="speedup_vs_neuralop", value=theirs["s_per_epoch"] / ours_epoch, unit="1", better="higher",
@@ -154,6 +186,29 @@ def neuralop_comparison(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Re
             Record(name="inference_speedup_vs_neuralop", value=theirs["inference_s_per_sample"] / ours_infer, unit="1",
                    better="higher", profile=ctx.profile,
                    reference={"value": 2.0, "source": "issue goal: at least 2x faster inference under jit"}, extra=extra)]
+
+
+def inference_seconds(model, x, batch: int, repeats: int = 5) -> tuple[float, list[float]]:
+    """Seconds per sample of ``vmap(model)`` under jit, called on ``batch`` samples at a time
+    (as a PyTorch forward on a batch); the fastest of ``repeats`` warm passes over ``x``, and all passes.
+
+    The parameters are passed as arguments (not baked into the compiled function as constants)."""
+    import time
+
+    import equinox as eqx
+    import jax
+
+    params, static = eqx.partition(model, eqx.is_array)
+    predict = jax.jit(lambda p, xb: jax.vmap(eqx.combine(p, static))(xb))
+    jax.block_until_ready(predict(params, x[:batch]))
+    n = len(x) - len(x) % batch
+    passes = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for i in range(0, n, batch):
+            jax.block_until_ready(predict(params, x[i:i + batch]))
+        passes.append((time.perf_counter() - start) / n)
+    return min(passes), passes
 
 
 STAGE = Stage(

@@ -45,6 +45,7 @@ class TrainOperatorConfig:
     padding: int = field(default=0, metadata={"min": 0})
     n_subdomains: int = field(default=6, metadata={"min": 1})
     oversampling: float = field(default=1.5, metadata={"min": 0.01})
+    x_scope: str = field(default="channel", metadata={"choices": ("channel", "pointwise")})  # point models' input stats
     train_subsample: int = field(default=1, metadata={"min": 1})  # grids: train on every k-th point, test at full
     t_in: int = field(default=0, metadata={"min": 0})  # navier_stokes: input times (0: a fifth of them)
     seed: int = 0
@@ -103,7 +104,8 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
     run = Path(ctx.out) if ctx.out else ctx.repo_root / cfg.run_dir / f"{cfg.data}-{cfg.model}-{ctx.profile}"
     pieces = load_pieces(cfg, ctx.repo_root)
     spec = experiment.ModelSpec(width=cfg.width, modes=cfg.modes, n_layers=cfg.n_layers, padding=cfg.padding,
-                                n_subdomains=cfg.n_subdomains, oversampling=cfg.oversampling)
+                                n_subdomains=cfg.n_subdomains, oversampling=cfg.oversampling,
+                                x_scope=experiment.Scope(cfg.x_scope))
     key = jax.random.key(cfg.seed)
     start = time.perf_counter()
     if cfg.form == "grid":

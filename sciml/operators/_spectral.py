@@ -82,6 +82,20 @@ def _along(matrix: Array, x: Array, axis: int) -> Array:
     return jnp.moveaxis(jnp.tensordot(x, matrix, axes=([axis], [1]), precision=_HIGHEST), -1, axis)
 
 
+def _mix_modes(x: Array, weight: Array) -> Array:
+    """Per-mode channel mixing ``out[o, k] = sum_i x[i, k] weight[i, o, k]`` for ``x (i, *kept)``
+    and ``weight (i, o, *kept)`` (real or complex), as one matmul batched over the modes.
+
+    The modes are flattened and moved to the front of the weight so that, also under ``vmap``
+    (which adds a leading sample axis to ``x``), XLA sees a batched matmul whose batch axis
+    leads; the plain ``einsum("i...,io...->o...")`` runs about twice slower on the CPU.
+    """
+    i, o, kept = weight.shape[0], weight.shape[1], weight.shape[2:]
+    xk = x.reshape(i, -1)  # (i, K)
+    wk = jnp.moveaxis(weight.reshape(i, o, -1), -1, 0)  # (K, i, o)
+    return jnp.einsum("ik,kio->ko", xk, wk, precision=_HIGHEST).T.reshape(o, *kept)
+
+
 class AbstractForm(eqx.Module):
     """How a :class:`SpectralConv` evaluates its transform; an option object with no parameters."""
 
@@ -111,7 +125,7 @@ class FFT(AbstractForm):
                                    axis=axis)
         kept = jax.lax.slice_in_dim(kept, 0, modes[-1], axis=d)
         w = jax.lax.complex(weight[0], weight[1]).astype(kept.dtype)
-        out = jnp.einsum("i...,io...->o...", kept, w, precision=_HIGHEST)
+        out = _mix_modes(kept, w)
         # Scatter back into a zero half spectrum of the input's size.
         for axis, m, n in zip(axes[:-1], modes[:-1], sizes[:-1], strict=True):
             zeros_shape = list(out.shape)
@@ -144,10 +158,12 @@ class DFT(AbstractForm):
             c, s = _cos_sin(_signed_frequencies(modes[axis - 1]), sizes[axis - 1], dtype)
             tables.append((axis, c, s))
             re, im = _along(c, re, axis) + _along(s, im, axis), _along(c, im, axis) - _along(s, re, axis)
-        # Per-mode complex channel mixing.
+        # Per-mode complex channel mixing as one real product: [re, im] [[wr, wi], [-wi, wr]].
         wr, wi = weight[0].astype(dtype), weight[1].astype(dtype)
-        mix = lambda a, b: jnp.einsum("i...,io...->o...", a, b, precision=_HIGHEST)  # noqa: E731
-        re, im = mix(re, wr) - mix(im, wi), mix(re, wi) + mix(im, wr)
+        stacked = jnp.concatenate([jnp.concatenate([wr, wi], axis=1), jnp.concatenate([-wi, wr], axis=1)], axis=0)
+        out = _mix_modes(jnp.concatenate([re, im], axis=0), stacked)
+        n_out = wr.shape[1]
+        re, im = out[:n_out], out[n_out:]
         # Inverse, other axes (complex): (1/n)(re + i im)(cos + i sin), the kept modes only.
         for axis, c, s in tables:
             n = sizes[axis - 1]

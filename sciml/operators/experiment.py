@@ -45,6 +45,7 @@ class ModelSpec:
     padding: int = 0
     n_subdomains: int = 6
     oversampling: float = 1.5  # grid points per cloud point (per sample), NUNO/fno_interp
+    x_scope: Scope = Scope.CHANNEL  # point models' input statistics: per channel, or per grid node (NUNO code)
     deeponet_width: int = 128
     deeponet_depth: int = 3
     deeponet_basis: int = 64
@@ -112,6 +113,9 @@ class PointOperator(eqx.Module):
     ``operator`` is a :class:`~sciml.operators.nuno.model.NUNO` (grids -> point values) or a
     DeepONet reading the grids as sensors. Inputs ``grids`` (n_sub, C_in + 1, *grid), the
     last channel the inside indicator; ``points`` (P, d); output (P, C_out).
+    ``x_mean``, ``x_std`` broadcast against one sample's grids: ``(1, C_in + 1, 1, ...)``
+    (per channel) or ``(n_sub, C_in + 1, *grid)`` (per grid node); ``y_mean``, ``y_std``
+    ``(C_out,)``; all in the data's units.
     """
 
     operator: eqx.Module
@@ -121,8 +125,7 @@ class PointOperator(eqx.Module):
     y_std: jax.Array
 
     def __call__(self, grids, points):
-        shape = (1, -1) + (1,) * (grids.ndim - 2)
-        grids = (grids - self.x_mean.reshape(shape)) / self.x_std.reshape(shape)
+        grids = (grids - self.x_mean) / self.x_std
         if isinstance(self.operator, NUNO):
             out = self.operator(grids, points)
         else:  # DeepONet: sensors = the flattened grids
@@ -151,11 +154,15 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
     union = np.unique(train_points, axis=0)
     n_sub = spec.n_subdomains if model == "nuno" else 1
     dec = decompose(union, n_sub)
-    shape = nuno_interp.grid_shape(dec, spec.oversampling / n_train)
+    # size the grids for one sample's points per leaf (the union holds shared nodes once)
+    per_leaf = nuno_interp.points_per_leaf((samples.points[i][samples.mask[i]] for i in range(n_train)), dec)
+    shape = nuno_interp.grid_shape(dec, spec.oversampling, per_leaf)
     grids = subdomain_grids(samples, dec, shape).astype(np.float32)
-    x_stats = grids[:n_train].swapaxes(0, 2).reshape(grids.shape[2], -1)
+    axes = (0,) if Scope(spec.x_scope) is Scope.POINTWISE else (0, 1, *range(3, grids.ndim))
+    x_mean = grids[:n_train].astype(np.float64).mean(axis=axes, keepdims=True)[0]
+    x_std = grids[:n_train].astype(np.float64).std(axis=axes, keepdims=True)[0]
     y_train = samples.y[:n_train][samples.mask[:n_train]]
-    stats = dict(x_mean=jnp.asarray(x_stats.mean(1), jnp.float32), x_std=jnp.asarray(x_stats.std(1) + 1e-6, jnp.float32),
+    stats = dict(x_mean=jnp.asarray(x_mean, jnp.float32), x_std=jnp.asarray(x_std + 1e-6, jnp.float32),
                  y_mean=jnp.asarray(y_train.mean(0), jnp.float32), y_std=jnp.asarray(y_train.std(0) + 1e-6, jnp.float32))
     c_in, c_out = grids.shape[2], samples.y.shape[2]
     if model == "deeponet":
@@ -170,5 +177,6 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
     mask = samples.mask[..., None].astype(np.float32)
     return Setup(PointOperator(operator, **stats), (grids[:n_train], points[:n_train]), y[:n_train],
                  (grids[n_train:], points[n_train:]), y[n_train:], mask[:n_train], mask[n_train:],
-                 info={"n_subdomains": n_sub, "grid": shape, "grid_points_per_sample": int(n_sub * np.prod(shape)),
+                 info={"n_subdomains": n_sub, "grid": shape, "x_scope": Scope(spec.x_scope).value,
+                       "grid_points_per_sample": int(n_sub * np.prod(shape)),
                        "points_per_sample": int(samples.mask.sum(1).mean()), "modes": _modes(spec, shape)})

@@ -14,6 +14,7 @@ from sciml.operators.nuno.interp import (
     grids_to_points,
     leaf_grid_shapes,
     leaf_of,
+    points_per_leaf,
     points_to_grids,
 )
 from sciml.operators.nuno.kdtree import Decomposition, Split, assign, decompose, histogram_kl, histogram_shape
@@ -34,5 +35,6 @@ __all__ = [
     "leaf_grid_shapes",
     "leaf_of",
     "nu_fno",
+    "points_per_leaf",
     "points_to_grids",
 ]

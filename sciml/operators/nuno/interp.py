@@ -39,7 +39,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator, RBFInterpolator
 
-from sciml.operators.nuno.kdtree import Decomposition, _check_points
+from sciml.operators.nuno.kdtree import Decomposition, _check_points, assign
 
 __all__ = [
     "axis_order",
@@ -48,6 +48,7 @@ __all__ = [
     "grids_to_points",
     "leaf_grid_shapes",
     "leaf_of",
+    "points_per_leaf",
     "points_to_grids",
 ]
 
@@ -64,19 +65,48 @@ def axis_order(decomposition: Decomposition) -> np.ndarray:
     return np.argsort(extent, axis=1, kind="stable")
 
 
-def leaf_grid_shapes(decomposition: Decomposition, oversampling: float = 1.0) -> np.ndarray:
+def leaf_grid_shapes(
+    decomposition: Decomposition, oversampling: float = 1.0, counts: ArrayLike | None = None
+) -> np.ndarray:
     """``(n_sub, d)``: each leaf's own grid shape, ``oversampling`` nodes per point in the
-    box's aspect, in grid-axis order (sorted ascending)."""
+    box's aspect, in grid-axis order (sorted ascending).
+
+    ``counts`` ``(n_sub,)``: the points per leaf to size for; by default the decomposed
+    cloud's. When the tree is built on the union of many samples' clouds, pass the points
+    of *one* sample per leaf (e.g. the mean over samples of ``bincount(assign(cloud))``,
+    see :func:`points_per_leaf`): the union counts shared mesh nodes once and new ones
+    per sample, so it is no fixed multiple of a sample's count.
+    """
     if oversampling <= 0:
         raise ValueError(f"oversampling must be positive; got {oversampling}")
     extent = decomposition.point_boxes[:, 1] - decomposition.point_boxes[:, 0]
-    counts = decomposition.n_points_per_leaf
+    if counts is None:
+        counts = decomposition.n_points_per_leaf
+    counts = np.asarray(counts, dtype=float)
+    if counts.shape != (decomposition.n_subdomains,) or not np.all(np.isfinite(counts)) or np.any(counts < 0):
+        raise ValueError(
+            f"counts must be {decomposition.n_subdomains} finite non-negative point counts (one per leaf); "
+            f"got shape {counts.shape}"
+        )
     return np.array([sorted(_nodes_for(oversampling * m, ext)) for m, ext in zip(counts, extent, strict=True)])
 
 
-def grid_shape(decomposition: Decomposition, oversampling: float = 1.0) -> tuple[int, ...]:
-    """The common grid shape: the largest leaf grid along each (sorted) grid axis."""
-    return tuple(int(s) for s in leaf_grid_shapes(decomposition, oversampling).max(axis=0))
+def grid_shape(
+    decomposition: Decomposition, oversampling: float = 1.0, counts: ArrayLike | None = None
+) -> tuple[int, ...]:
+    """The common grid shape: the largest leaf grid along each (sorted) grid axis (``counts``
+    as in :func:`leaf_grid_shapes`)."""
+    return tuple(int(s) for s in leaf_grid_shapes(decomposition, oversampling, counts).max(axis=0))
+
+
+def points_per_leaf(clouds, decomposition: Decomposition) -> Float[np.ndarray, " n_sub"]:
+    """``(n_sub,)``: the mean number of points per leaf over several clouds (each ``(n_i, d)``,
+    inside the decomposition's root box), e.g. the training samples' meshes."""
+    clouds = list(clouds)
+    if not clouds:
+        raise ValueError("points_per_leaf needs at least one cloud")
+    n_sub = decomposition.n_subdomains
+    return np.mean([np.bincount(assign(c, decomposition), minlength=n_sub) for c in clouds], axis=0)
 
 
 def _check_shape(shape, dim: int) -> tuple[int, ...]:

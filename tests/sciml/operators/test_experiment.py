@@ -1,0 +1,108 @@
+"""Point-cloud experiment setup: grids sized for one sample's points (not the union of all
+samples'), input statistics per channel or per grid node; the bench's per-pair settings."""
+
+import jax
+import numpy as np
+import pytest
+from scipy.spatial import Delaunay
+
+from sciml.operators import experiment
+from sciml.operators.data import PointSamples
+from sciml.operators.nuno import decompose, grid_shape, points_per_leaf
+
+
+def _mesh(n_side, jitter=0.0, seed=0):
+    """A triangulated square: an ``n_side x n_side`` lattice, interior nodes moved by ``jitter``."""
+    t = np.linspace(0.0, 1.0, n_side)
+    pts = np.stack(np.meshgrid(t, t, indexing="ij"), -1).reshape(-1, 2)
+    inner = np.all((pts > 0) & (pts < 1), axis=1)
+    pts[inner] += jitter * np.random.default_rng(seed).uniform(-1, 1, (inner.sum(), 2)) / n_side
+    return pts, Delaunay(pts).simplices
+
+
+def _samples(meshes, seed=0):
+    rng = np.random.default_rng(seed)
+    n = max(len(p) for p, _ in meshes)
+    pad = lambda a: np.concatenate([a, np.repeat(a[:1], n - len(a), axis=0)])  # noqa: E731
+    points = np.stack([pad(p) for p, _ in meshes])
+    mask = np.stack([np.arange(n) < len(p) for p, _ in meshes])
+    x = np.stack([pad(np.sin(3 * p[:, :1] + rng.normal())) for p, _ in meshes])
+    y = np.stack([pad(np.cos(2 * p[:, 1:] + rng.normal())) for p, _ in meshes])
+    return PointSamples(points, mask, x, y, tuple(c for _, c in meshes), ("a",), ("u",))
+
+
+@pytest.mark.parametrize("model, n_sub", [("fno_interp", 1), ("nuno", 3)])
+def test_grids_hold_about_oversampling_nodes_per_sample_point_on_a_shared_mesh(model, n_sub):
+    # Every sample on the same 12 x 12 mesh: the union is that mesh, not n_train copies of it.
+    mesh = _mesh(12, jitter=0.3)
+    samples = _samples([mesh] * 6)
+    spec = experiment.ModelSpec(width=4, modes=3, n_layers=1, n_subdomains=n_sub, oversampling=2.0)
+    setup = experiment.point_setup(model, samples, 4, spec, key=jax.random.key(0))
+    nodes = setup.info["grid_points_per_sample"]
+    # each leaf's grid has ~2 x its points; the common shape is the largest per axis
+    assert 2.0 * 144 * 0.7 <= nodes <= 2.0 * 144 * 2.5, nodes
+    assert setup.x_train[0].shape[1:] == (n_sub, 2, *setup.info["grid"])
+
+
+def test_points_per_leaf_sizes_a_union_of_distinct_meshes_for_one_sample():
+    meshes = [_mesh(10, jitter=0.3, seed=s)[0] for s in range(5)]
+    union = np.unique(np.concatenate(meshes), axis=0)
+    assert len(union) > 3 * 100  # interior nodes differ between the samples
+    dec = decompose(union, 1)
+    per_leaf = points_per_leaf(meshes, dec)
+    np.testing.assert_allclose(per_leaf, [100.0])
+    assert np.prod(grid_shape(dec, 1.0, per_leaf)) == pytest.approx(100, rel=0.2)
+    assert np.prod(grid_shape(dec, 1.0)) > 3 * 100  # sized for the union: far too fine
+    with pytest.raises(ValueError, match="counts must be 1 finite non-negative point counts"):
+        grid_shape(dec, 1.0, [1.0, 2.0])
+
+
+def test_pointwise_input_statistics_are_per_grid_node():
+    samples = _samples([_mesh(8, 0.3, s) for s in range(5)])
+    common = dict(width=4, modes=2, n_layers=1, n_subdomains=2)
+    per_node = experiment.point_setup("nuno", samples, 4, experiment.ModelSpec(
+        **common, x_scope=experiment.Scope.POINTWISE), key=jax.random.key(0))
+    per_channel = experiment.point_setup("nuno", samples, 4, experiment.ModelSpec(**common), key=jax.random.key(0))
+    grids = per_node.x_train[0]
+    assert per_node.model.x_mean.shape == grids.shape[1:]
+    np.testing.assert_allclose(per_node.model.x_mean, grids.mean(0), rtol=1e-4, atol=1e-5)
+    assert per_channel.model.x_mean.shape == (1, grids.shape[2], 1, 1)
+    np.testing.assert_allclose(per_channel.model.x_mean[0, :, 0, 0], grids.mean(axis=(0, 1, 3, 4)), rtol=1e-4, atol=1e-5)
+    # normalised training inputs have zero mean at every node
+    encoded = (grids - per_node.model.x_mean) / per_node.model.x_std
+    np.testing.assert_allclose(encoded.mean(0), 0.0, atol=1e-4)
+    out = jax.vmap(per_node.model)(*[a[:2] for a in per_node.x_train])
+    assert out.shape == per_node.y_train[:2].shape and np.all(np.isfinite(out))
+
+
+def test_bench_pair_overrides_are_checked_and_selected():
+    from pipelines.stages.operator_bench import BenchOperatorsConfig
+
+    cfg = BenchOperatorsConfig(pair_overrides=("burgers:fno:width=64", "burgers:fno:modes=16", "darcy:nuno:padding=2"))
+    assert cfg.overrides_for("burgers", "fno") == ["width=64", "modes=16"]
+    assert cfg.overrides_for("darcy", "fno") == []
+    with pytest.raises(ValueError, match="write data:model:key=value"):
+        BenchOperatorsConfig(pair_overrides=("burgers:width=64",))
+
+
+def test_bench_superresolution_records_the_coarse_and_full_grid_errors(tmp_path):
+    from pdes import operator_data
+    from pipelines import contract
+    from pipelines.registry import StageContext
+    from pipelines.stages.operator_bench import BenchOperatorsConfig, superresolution
+
+    options = {k: v for k, v in operator_data.SETS["burgers"]["quick"].items() if k not in ("samples", "chunk")}
+    options.update(nx=256, subsample=4)  # 64 points
+    ds = operator_data.get("burgers")(12, 0, **options)
+    data_dir = tmp_path / "data" / "pdes"
+    contract.write_netcdf(contract.with_provenance(ds, generator="test", config={}, seed=0),
+                          data_dir / "burgers" / "chunk_000000.nc")
+    settings = ("width=8", "modes=4", "n_layers=2", "batch_size=4", f"data_dir={data_dir}")
+    cfg = BenchOperatorsConfig(epochs=3, n_train=8, n_test=4, superres_subsample=4, out_dir=str(tmp_path / "runs"),
+                               pair_overrides=tuple(f"burgers:fno:{s}" for s in settings))
+    ctx = StageContext(profile="quick", scheduler=None, out=None, repo_root=tmp_path)
+    fine, coarse = superresolution(cfg, ctx)
+    assert fine.name == "rel_l2_superresolution/burgers/fno" and coarse.name == "rel_l2_train_resolution/burgers/fno"
+    assert fine.extra["train_resolution"] == [16] and fine.extra["test_resolution"] == [64]
+    assert fine.reference["value"] == pytest.approx(2 * coarse.value)
+    assert 0 < coarse.value < 2 and 0 < fine.value < 2
