@@ -9,6 +9,7 @@ from . import (
     closure_eval,
     closure_train,
     dsr_bench,
+    dsr_train,
     export,
     l96_bench,
     l96_data,
@@ -27,7 +28,7 @@ for _module in (
     pdes_references, pdes_data, pdes_bench,
     operator_train, operator_bench,
     pinn_train, pinn_bench,
-    reservoir_train, dsr_bench,
+    reservoir_train, dsr_train, dsr_bench,
     l96_data, closure_train, closure_eval, l96_bench, export,
 ):
     registry.register(_module.STAGE)
