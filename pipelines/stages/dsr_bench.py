@@ -39,6 +39,10 @@ from pipelines.registry import Stage, StageContext
 DYSTS_MEDIAN_SMAPE = {"esn": 102.4, "ngrc": 83.6, "neural_ode": 72.6}
 DYSTS_SOURCE = "Gilpin 2021 (dysts), multivariate forecasting benchmark, median sMAPE"
 SWEEP_MODELS = ("esn", "ngrc", "qrc")
+PLRNN_METHODS = ("agtf", "gtf", "stf", "bptt")
+# issue 6: Lorenz-63, M = 3, adaptive GTF: D_stsp < 0.3 and D_H < 0.1 in at least 4 of 5 seeds
+PLRNN_TARGETS = {"d_stsp": 0.3, "d_h": 0.1}
+PLRNN_SOURCE = "issue goal (Hess et al. 2023 reach it with aGTF on Lorenz-63, M = 3)"
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,8 @@ class BenchDSRConfig:
     mg_horizon: int = field(default=100, metadata={"min": 1})
     mg_esn_units: tuple[int, ...] = (21, 100, 500)
     mg_qubits: tuple[int, ...] = (4, 6)
-    # reservoirpy comparison
+    # reservoirpy comparison (needs .venv-bench: make bench-env)
+    compare_reservoirpy: bool = True
     compare_repeats: int = field(default=3, metadata={"min": 1})
     # database sweep
     sweep: bool = True
@@ -64,8 +69,23 @@ class BenchDSRConfig:
     sweep_systems: tuple[str, ...] = ()  # empty: every system in the database
     data_dir: str = "data/chaos"
     seed: int = 0
+    # shallow PLRNNs (train-dsr's profile settings, with these overrides)
+    plrnn: bool = True
+    plrnn_methods: tuple[str, ...] = ("agtf", "gtf", "bptt")
+    plrnn_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    plrnn_epochs: int = field(default=300, metadata={"min": 1})
+    plrnn_points: int = field(default=100_000, metadata={"min": 1000})
+    eval_points: int = field(default=20_000, metadata={"min": 500})
+    other_systems: tuple[str, ...] = ("Lorenz96", "MackeyGlass")
+    other_seeds: tuple[int, ...] = (0,)
 
     def __post_init__(self):
+        bad = sorted(set(self.plrnn_methods) - set(PLRNN_METHODS))
+        if bad:
+            raise ValueError(f"plrnn_methods {bad} unknown; allowed: {', '.join(PLRNN_METHODS)}")
+        bad = sorted(set(self.other_systems) - {"Lorenz96", "MackeyGlass"})
+        if bad:
+            raise ValueError(f"other_systems {bad} unknown; allowed: Lorenz96 (10-D, chaos.lorenz96), MackeyGlass")
         bad = sorted(set(self.sweep_models) - set(SWEEP_MODELS))
         if bad:
             raise ValueError(f"sweep_models {bad} unknown; allowed: {', '.join(SWEEP_MODELS)}")
@@ -206,6 +226,154 @@ def reservoirpy_speedup(cfg: BenchDSRConfig, profile: str) -> list[Record]:
     return records
 
 
+# ---------------------------------------------------------------- shallow PLRNNs
+
+def _plrnn_config(cfg: BenchDSRConfig, profile: str, method: str, **overrides):
+    """train-dsr's FitConfig for ``profile`` with ``method``, ``plrnn_epochs`` and ``overrides``."""
+    import dataclasses
+
+    from pipelines.config import load_config
+    from pipelines.stages.dsr_train import TrainDsrConfig, fit_config
+
+    base = load_config(TrainDsrConfig, "train-dsr", profile)
+    return fit_config(dataclasses.replace(base, method=method, epochs=cfg.plrnn_epochs, log_every=0, **overrides))
+
+
+def _scores(name: str, model: str, seed: int, result: dict, profile: str, extra: dict, targets: bool) -> list[Record]:
+    import math
+
+    out = []
+    for metric in ("d_stsp", "d_h"):
+        value = result[metric]
+        if value is None or not math.isfinite(value):
+            continue
+        ref = {"value": PLRNN_TARGETS[metric], "source": PLRNN_SOURCE} if targets else None
+        out.append(Record(name=f"{metric}/{name}/{model}", value=float(value), unit="1", better="lower",
+                          profile=profile, seed=seed, reference=ref, extra=extra))
+    return out
+
+
+def plrnn_lorenz(cfg: BenchDSRConfig, profile: str) -> tuple[list[Record], list[dict]]:
+    """Lorenz-63 (standardised, 5 % observation noise), M = 3: every method, every seed (vmapped)."""
+    import jax
+    import jax.numpy as jnp
+
+    from sciml import plrnn
+
+    train, test, dt = plrnn.system_series("Lorenz", n_points=cfg.plrnn_points, pts_per_period=150, noise=0.05)
+    test = test[: cfg.eval_points]
+    keys = jnp.stack([jax.random.key(s) for s in cfg.plrnn_seeds])
+    records, rows = [], []
+    for method in cfg.plrnn_methods:
+        fcfg = _plrnn_config(cfg, profile, method)
+        models, info = plrnn.fit_ensemble(train, fcfg, keys)
+        name = f"shplrnn-{method}"
+        met = 0
+        for i, seed in enumerate(cfg.plrnn_seeds):
+            if models[i] is None:
+                rows.append({"system": "Lorenz", "model": name, "seed": seed, "status": "training diverged in epoch 1"})
+                continue
+            result = plrnn.evaluate(models[i], test, lyapunov_steps=0, dt=dt)
+            extra = {"status": result["status"], "diverged_at": result["diverged_at"], "epochs": fcfg.epochs,
+                     "steps": fcfg.epochs * fcfg.batches_per_epoch, "seq_len": fcfg.seq_len,
+                     "latent": fcfg.latent, "hidden": fcfg.hidden, "training_diverged_epoch": info["diverged_epoch"][i],
+                     "final_alpha": info["alpha"][i]}
+            records += _scores("Lorenz", name, seed, result, profile, extra, targets=method == "agtf")
+            ok = result["status"] == "ok" and result["d_stsp"] < PLRNN_TARGETS["d_stsp"] and result["d_h"] < PLRNN_TARGETS["d_h"]
+            met += ok
+            rows.append({"system": "Lorenz", "model": name, "seed": seed, "d_stsp": result["d_stsp"],
+                         "d_h": result["d_h"], "status": result["status"], "epochs": fcfg.epochs})
+        records.append(Record(name=f"plrnn_steps_per_s/{method}", value=info["steps_per_second"], unit="steps/s",
+                              better="higher", profile=profile,
+                              extra={"seeds_vmapped": len(cfg.plrnn_seeds), "compile_s": info["compile_seconds"],
+                                     "batch": fcfg.batch_size, "seq_len": fcfg.seq_len, "hidden": fcfg.hidden,
+                                     "note": "optimiser steps of all seeds together per second"}))
+        records.append(Record(
+            name=f"seeds_meeting_target/Lorenz/{name}", value=float(met), unit="seeds", better="higher", profile=profile,
+            reference={"value": 4.0, "source": PLRNN_SOURCE + ": 4 of 5 seeds"} if method == "agtf" else None,
+            extra={"of": len(cfg.plrnn_seeds), "epochs": fcfg.epochs, "targets": PLRNN_TARGETS}))
+    return records, rows
+
+
+def lorenz96_series(n_points: int, *, k: int = 10, forcing: float = 8.0, dt: float = 0.05, noise: float = 0.05,
+                    seed: int = 0):
+    """``(train, test, dt)``: two one-level Lorenz96 runs (K = 10, F = 8; RK4 at dt / 10, saved every dt),
+    standardised with the training run's statistics; the training run gets ``noise`` times the std."""
+    import jax
+    import numpy as np
+
+    from chaos.lorenz96 import simulate_one_level
+
+    rng = np.random.default_rng(seed)
+    x0 = forcing + rng.standard_normal((2, k))
+    sub = 10
+    burn = int(round(20.0 / dt)) * sub
+    xs = np.asarray(simulate_one_level(jax.numpy.asarray(x0), forcing=forcing, dt=dt / sub,
+                                       n_steps=burn + n_points * sub, save_every=sub))[:, burn // sub + 1:]
+    mean, std = xs[0].mean(0), xs[0].std(0)
+    z = (xs - mean) / std
+    train = z[0] + noise * rng.standard_normal(z[0].shape)
+    return train.astype(np.float32), z[1].astype(np.float32), dt
+
+
+def _reservoir_generation(model: str, train, test, n_eval: int, cfg: BenchDSRConfig):
+    """A reservoir fitted on ``train`` (T, N) and run free after it for 1.25 n_eval steps, the first
+    0.25 n_eval dropped (the PLRNN's protocol, started from the end of the training series)."""
+    import numpy as np
+
+    from sciml.reservoir.forecasting import fit_forecast, spec_for
+
+    spec = spec_for(model, **({"n_units": cfg.esn_units, "seed": cfg.seed} if model == "esn" else {}))
+    n_gen = n_eval + n_eval // 4
+    pred = fit_forecast(spec, np.asarray(train, np.float64), n_gen)
+    return pred[n_gen - n_eval:]
+
+
+def reconstruction_others(cfg: BenchDSRConfig, profile: str) -> tuple[list[Record], list[dict]]:
+    """Lorenz96 (10-D) and Mackey-Glass (10-D delay embedding): aGTF shPLRNN against ESN and NG-RC run
+    free for as long, D_stsp (Gaussian mixture at 10 dimensions) and D_H."""
+    import math
+
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from chaos.metrics import power_spectrum_distance, state_space_divergence
+    from sciml import plrnn
+
+    records, rows = [], []
+    for system in cfg.other_systems:
+        if system == "Lorenz96":
+            train, test, dt = lorenz96_series(min(cfg.plrnn_points, 50_000))
+        else:
+            train, test, dt = plrnn.system_series(system, n_points=min(cfg.plrnn_points, 50_000), pts_per_period=50,
+                                                  noise=0.05)
+        test = test[: cfg.eval_points]
+        n_obs = train.shape[1]
+        fcfg = _plrnn_config(cfg, profile, "agtf", latent=max(3, 2 * n_obs), hidden=max(100, 20 * n_obs))
+        keys = jnp.stack([jax.random.key(s) for s in cfg.other_seeds])
+        models, _ = plrnn.fit_ensemble(train, fcfg, keys)
+        for i, seed in enumerate(cfg.other_seeds):
+            if models[i] is None:
+                continue
+            result = plrnn.evaluate(models[i], test, lyapunov_steps=0, dt=dt)
+            extra = {"status": result["status"], "epochs": fcfg.epochs, "latent": fcfg.latent, "hidden": fcfg.hidden,
+                     "dimension": n_obs}
+            records += _scores(system, "shplrnn-agtf", seed, result, profile, extra, targets=False)
+            rows.append({"system": system, "model": "shplrnn-agtf", "seed": seed, "d_stsp": result["d_stsp"],
+                         "d_h": result["d_h"], "status": result["status"]})
+        for model in ("esn", "ngrc"):
+            gen = _reservoir_generation(model, train, test, len(test), cfg)
+            finite = bool(np.all(np.isfinite(gen))) and float(np.max(np.abs(gen))) < 1e3
+            result = {"d_stsp": state_space_divergence(test, gen) if finite else math.nan,
+                      "d_h": power_spectrum_distance(test, gen) if finite else math.nan,
+                      "status": "ok" if finite else "diverged"}
+            records += _scores(system, model, cfg.seed, result, profile, {"status": result["status"], "dimension": n_obs},
+                               targets=False)
+            rows.append({"system": system, "model": model, "seed": cfg.seed, **result})
+    return records, rows
+
+
 # ---------------------------------------------------------------- the database sweep
 
 def load_database(cfg: BenchDSRConfig, ctx: StageContext):
@@ -307,6 +475,8 @@ def sweep_figure(rows: list[dict], models, folder: Path) -> Path | None:
 def run(cfg: BenchDSRConfig, ctx: StageContext) -> None:
     from pipelines.jaxsetup import configure_jax
 
+    from .dsr_train import _json_ready
+
     configure_jax()
     profile = ctx.profile
     records: list[Record] = []
@@ -326,7 +496,14 @@ def run(cfg: BenchDSRConfig, ctx: StageContext) -> None:
     records += recs
     records.append(part("NG-RC, Gauthier's recipe", ngrc_gauthier, profile))
     records += part("Mackey-Glass", mackey_glass_direct, cfg, profile)
-    records += part("reservoirpy", reservoirpy_speedup, cfg, profile)
+    if cfg.compare_reservoirpy:
+        records += part("reservoirpy", reservoirpy_speedup, cfg, profile)
+    if cfg.plrnn:
+        recs, rows = part("shPLRNN on Lorenz-63", plrnn_lorenz, cfg, profile)
+        records += recs
+        recs, more = part("Lorenz96 and Mackey-Glass", reconstruction_others, cfg, profile)
+        records += recs
+        tables["reconstruction"] = rows + more
     figures = []
     if cfg.sweep:
         recs, rows, summary = part("database sweep", database_sweep, cfg, ctx)
@@ -335,6 +512,7 @@ def run(cfg: BenchDSRConfig, ctx: StageContext) -> None:
         tables["sweep_summary"] = summary
         fig_root = (Path(ctx.out) if ctx.out else ctx.repo_root / ("reports/full" if profile == "full" else "reports/bench"))
         figures.append(sweep_figure(rows, cfg.sweep_models, fig_root / "dsr"))
+    tables = {name: [_json_ready(row) for row in rows] for name, rows in tables.items()}
     tables["timings"] = [{"part": k, "seconds": v, "machine": machine_label()} for k, v in timings.items()]
     path = write_stage_bench("dsr", records, ctx, out=ctx.out, tables=tables)
     met = [r for r in records if r.goal_met is not None]

@@ -29,6 +29,7 @@ from .train import (
     TrainingDivergedError,
     check_series,
     fit,
+    fit_ensemble,
     init_model,
     load,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "evaluate",
     "first_divergent_step",
     "fit",
+    "fit_ensemble",
     "forced_rollout",
     "forcing_from_dict",
     "generate",

@@ -44,7 +44,7 @@ from .alpha import estimate_alpha, update_alpha
 from .forcing import AdaptiveGTF, Forcing, PLRNNModel, forcing_from_dict, forcing_to_dict, sequence_loss
 
 __all__ = ["CHECKPOINT_NAME", "FitConfig", "History", "NonFiniteDataError", "SeriesTooShortError",
-           "TrainingDivergedError", "fit", "init_model", "load"]
+           "TrainingDivergedError", "fit", "fit_ensemble", "init_model", "load"]
 
 log = logging.getLogger(__name__)
 CHECKPOINT_NAME = "checkpoint.eqx"
@@ -411,3 +411,93 @@ def load(path: str | Path) -> tuple[PLRNNModel, dict[str, Any]]:
         raise ckpt.CheckpointError(f"{path} was not written by sciml.plrnn.fit (no model hyperparameters)")
     like = eqx.filter_eval_shape(lambda: PLRNNModel.from_hyperparameters(hp, key=jax.random.key(0)))
     return ckpt.load(path, like=like).model, header["meta"]
+
+
+def fit_ensemble(
+    data: Float[Array, "T N"] | np.ndarray,
+    cfg: FitConfig,
+    keys: PRNGKeyArray,
+    *,
+    log_fn: Callable[[str], None] | None = None,
+) -> tuple[list[PLRNNModel | None], dict[str, Any]]:
+    """Fit one shPLRNN per key in one vmapped run: the seeds train side by side in each scan step
+    (a small model is latency-bound on a CPU, so S seeds cost far less than S runs).
+
+    Seed ``s`` follows exactly the run ``fit(data, cfg, keys[s])`` would make (same initialisation,
+    batches and updates), up to floating-point reassociation. No checkpoints: for long runs use
+    :func:`fit` per seed. A seed whose loss, gradient or parameters become non-finite is frozen at
+    its last good epoch and reported, the others go on.
+
+    Args:
+        data: the series (T, N), as for :func:`fit`.
+        keys: PRNG keys, shape (S,).
+
+    Returns:
+        ``(models, info)``: ``models[s]`` the fitted model of seed s (None if it diverged before the
+        first epoch ended); ``info`` with ``loss`` (S, epochs) mean loss per epoch, ``alpha`` (S,),
+        ``diverged_epoch`` (list, None where finite), ``steps_per_second`` (optimiser steps of all
+        seeds together per second, compilation excluded) and ``compile_seconds``.
+    """
+    series = jnp.asarray(check_series(data, cfg.seq_len))
+    n_points, n_obs = series.shape
+    if cfg.observation == "identity" and cfg.latent < n_obs:
+        raise ValueError(f"identity observation model needs latent >= {n_obs} (the observed dimensions), got "
+                         f"latent={cfg.latent}; raise latent or use observation='affine'")
+    keys = jnp.asarray(keys)
+    if keys.ndim != 1 or keys.shape[0] < 1:
+        raise ValueError(f"keys must be a 1-D array of PRNG keys (one per seed), got shape {keys.shape}")
+    n_seeds = keys.shape[0]
+    split = jax.vmap(jax.random.split)(keys)
+    k_init, k_data = split[:, 0], split[:, 1]
+    models = [init_model(cfg, n_obs, k) for k in k_init]
+    params = jax.tree.map(lambda *xs: jnp.stack(xs), *[eqx.filter(m, eqx.is_inexact_array) for m in models])
+    static = eqx.partition(models[0], eqx.is_inexact_array)[1]
+    opt_state = jax.vmap(_optimizer(cfg).init)(params)
+    alpha0 = cfg.forcing.alpha0 if isinstance(cfg.forcing, AdaptiveGTF) else getattr(cfg.forcing, "alpha", 0.0)
+    alpha = jnp.full((n_seeds,), alpha0, jnp.float32)
+    epoch_fn = jax.vmap(make_epoch_fn(cfg, static, n_points), in_axes=(0, 0, 0, 0, None, None))
+    t0 = time.perf_counter()
+    compiled = jax.jit(epoch_fn).lower(params, opt_state, alpha, k_data, jnp.asarray(0, jnp.int32), series).compile()
+    compile_seconds = time.perf_counter() - t0
+    emit = log_fn or log.info
+    alive = np.ones(n_seeds, bool)
+    diverged: list[int | None] = [None] * n_seeds
+    losses_all, seconds = np.full((n_seeds, cfg.epochs), np.nan), 0.0
+
+    def finite_rows(tree):
+        leaves = jax.tree.leaves(eqx.filter(tree, eqx.is_inexact_array))
+        return np.all(np.stack([np.asarray(jnp.all(jnp.isfinite(x.reshape(n_seeds, -1)), axis=1)) for x in leaves]), 0)
+
+    for epoch in range(1, cfg.epochs + 1):
+        start = time.perf_counter()
+        new_params, new_state, new_alpha, losses, _, gnorms = compiled(
+            params, opt_state, alpha, k_data, jnp.asarray(epoch - 1, jnp.int32), series)
+        losses, gnorms = np.asarray(losses), np.asarray(gnorms)
+        seconds += time.perf_counter() - start
+        ok = (np.all(np.isfinite(losses), 1) & np.all(np.isfinite(gnorms), 1) & finite_rows(new_params)
+              & np.isfinite(np.asarray(new_alpha)))
+        for s in np.flatnonzero(alive & ~ok):
+            diverged[s] = epoch
+            emit(f"seed {s} diverged in epoch {epoch}; kept at epoch {epoch - 1}")
+        keep = alive & ok
+        alive = keep
+
+        def take(new, old):
+            mask = jnp.asarray(keep).reshape((n_seeds,) + (1,) * (new.ndim - 1))
+            return jnp.where(mask, new, old)
+
+        params = jax.tree.map(take, new_params, params)
+        opt_state = jax.tree.map(lambda n, o: take(n, o) if eqx.is_array(n) and n.ndim >= 1 else n, new_state, opt_state)
+        alpha = take(new_alpha, alpha)
+        losses_all[keep, epoch - 1] = losses[keep].mean(1)
+        if cfg.log_every and epoch % cfg.log_every == 0:
+            emit(f"epoch {epoch}/{cfg.epochs}: loss per seed {np.array2string(losses_all[:, epoch - 1], precision=4)} "
+                 f"({epoch * cfg.batches_per_epoch * n_seeds / seconds:.0f} seed-steps/s)")
+        if not alive.any():
+            break
+    out = [None if diverged[s] == 1 else eqx.combine(jax.tree.map(lambda x: x[s], params), static)
+           for s in range(n_seeds)]
+    info = {"loss": losses_all, "alpha": np.asarray(alpha).tolist(), "diverged_epoch": diverged,
+            "steps_per_second": epoch * cfg.batches_per_epoch * n_seeds / seconds if seconds > 0 else float("nan"),
+            "compile_seconds": compile_seconds}
+    return out, info

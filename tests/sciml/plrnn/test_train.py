@@ -161,3 +161,17 @@ def test_database_series(tmp_path):
         plrnn.database_series(path, "Toy", test_ic=2)
     with pytest.raises(ValueError, match="system 'Lorenz' is not in"):
         plrnn.database_series(path, "Lorenz")
+
+
+def test_fit_ensemble_equals_one_fit_per_seed(series, uninterrupted):
+    """Seeds trained side by side (vmapped) follow the runs fit() makes seed by seed."""
+    keys = jnp.stack([jax.random.key(0), jax.random.key(1)])
+    models, info = plrnn.fit_ensemble(series, CFG, keys)
+    single, history = uninterrupted
+    np.testing.assert_allclose(info["loss"][0], history.loss, rtol=2e-4)
+    for a, b in zip(jax.tree.leaves(eqx.filter(models[0], eqx.is_inexact_array)),
+                    jax.tree.leaves(eqx.filter(single, eqx.is_inexact_array))):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-3, atol=1e-5)
+    _, history1 = plrnn.fit(series, CFG, jax.random.key(1))
+    np.testing.assert_allclose(info["loss"][1], history1.loss, rtol=2e-4)
+    assert info["diverged_epoch"] == [None, None]
