@@ -441,16 +441,15 @@ def database_sweep(cfg: BenchDSRConfig, ctx: StageContext) -> tuple[list[Record]
 
 
 def sweep_figure(rows: list[dict], models, folder: Path) -> Path | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    from pipelines.figures import figure_writer
 
     data = {m: [r[f"{m}_smape"] for r in rows if f"{m}_smape" in r] for m in models}
     data = {m: v for m, v in data.items() if v}
     if not data:
         return None
+    plt, writer = figure_writer(folder)
     fig, ax = plt.subplots(figsize=(6.5, 4))
     bins = np.linspace(0, 200, 41)
     for m, v in data.items():
@@ -462,12 +461,7 @@ def sweep_figure(rows: list[dict], models, folder: Path) -> Path | None:
     ax.set_ylabel("systems")
     ax.set_title("Chaos database sweep, dysts' forecasting protocol")
     ax.legend(fontsize=8)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "sweep_smape.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return writer.save(fig, "sweep_smape")
 
 
 # ---------------------------------------------------------------- the stage

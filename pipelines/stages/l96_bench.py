@@ -151,21 +151,12 @@ def export_parity_records(closure, meta: dict[str, Any], x0, profile: str) -> li
 
 def figures(folder: Path, results: dict[str, Any] | None, rows: list[dict[str, Any]]) -> list[Path]:
     """PNG figures: cost against K (log-log), forecast RMSE against lead, PDF, autocorrelation, spectrum."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    from pipelines.figures import figure_writer
 
-    def save(fig, name):
-        path = folder / f"{name}.png"
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
+    plt, writer = figure_writer(folder)
+    save = writer.save
 
     if rows:
         ks = [r["K"] for r in rows]
@@ -213,7 +204,7 @@ def figures(folder: Path, results: dict[str, Any] | None, rows: list[dict[str, A
         for a in axes:
             a.legend(fontsize=8)
         save(fig, "long_runs")
-    return written
+    return writer.written
 
 
 def run(cfg: BenchL96Config, ctx: StageContext) -> list[Record]:
