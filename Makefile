@@ -30,7 +30,7 @@ test: setup  ## run the tests on CPU
 	JAX_PLATFORMS=cpu $(PY) -m pytest -q -n 2
 
 demo: setup  ## quick end-to-end run: data, benchmarks, report
-	$(MAKE) --no-print-directory data-chaos bench-chaos bench-dsr data-pdes bench-pdes bench-operators data-l96 bench-l96 export report PROFILE=quick ARGS=
+	$(MAKE) --no-print-directory data-chaos bench-chaos bench-dsr data-pdes bench-pdes bench-operators data-l96 bench-l96 export bench-pinn report PROFILE=quick ARGS=
 	@echo "Results: reports/index.html and reports/index.md (benchmarks in reports/bench/, data in data/)"
 
 data-chaos: setup  ## generate the chaotic systems database (data/chaos/)
@@ -64,7 +64,7 @@ bench-operators: setup  ## every operator on every data set: error, s/epoch, NUN
 train-pinn: setup  ## train a PINN method on a PDE problem (runs/); ARGS='--set problem=convection --set method=r3'
 	$(PIPELINES) train-pinn $(STAGE_FLAGS)
 
-bench-pinn: setup  ## PINN rel. L2 per seed, steps/s, FLOP rate, R3 overhead, vs DeepXDE if .venv-bench exists (reports/bench/pinn.json)
+bench-pinn: setup  ## PINNs: rel. L2 per seed, every problem x method, steps/s and FLOP rate, R3 overhead, speed and time-to-5% vs DeepXDE, failure-mode curve (reports/bench/pinn.json)
 	$(PIPELINES) bench-pinn $(STAGE_FLAGS)
 
 SYSTEM ?= Lorenz

@@ -23,13 +23,16 @@ from pipelines import contract
 from pipelines.config import ConfigError, config_to_dict
 from pipelines.registry import Stage, StageContext
 
-# Per-problem presets, applied to the config fields left None. Sources: the R3 paper
-# (convection: 4 x 50 tanh MLP, 1000 points, IC/BC weight 100, lr 1e-3 x 0.9 / 5000 steps),
+# Per-problem presets, applied to the config fields left None; ``steps`` are per time window.
+# Sources: the R3 paper (convection: 4 x 50 tanh MLP, 1000 points, IC/BC weight 100, lr 1e-3 x 0.9 / 5000 steps),
 # jaxpi (Allen-Cahn: modified MLP 4 x 256, periodic + Fourier embedding, RWF, causal, 32
 # chunks) and the causal-training paper (KS regular: time marching).
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
-        "convection": dict(params={"beta": 50.0}, steps=6000, n_points=1000),
+        # time marching (5 windows of 1000 steps) and a faster schedule: chosen on seed 100 (not
+        # a reported seed); one window of 5000 steps stays near 0.83 rel. L2 at beta = 50
+        "convection": dict(params={"beta": 50.0}, steps=1000, windows=5, n_points=1000, lr=3e-3, decay_rate=0.8,
+                           decay_steps=500),
         "allen_cahn": dict(body="modified_mlp", width=64, depth=3, periodic_harmonics=1, fourier_features=32,
                            fourier_scale=2.0, rwf=True, bc="exact", steps=3000, n_points=2048, w_ic=100.0,
                            decay_steps=2000),
@@ -39,7 +42,10 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "burgers": dict(steps=4000, n_points=2000, w_ic=10.0, w_bc=10.0),
     },
     "full": {
-        "convection": dict(params={"beta": 50.0}, steps=100_000, n_points=1000),
+        # the R3 paper's code: 300k Adam steps, lr 1e-3 x 0.9 every 5000 steps (StepLR), IC on
+        # 512 x-points, periodic BC on 251 times
+        "convection": dict(params={"beta": 50.0}, steps=300_000, n_points=1000, lr=1e-3, decay_rate=0.9,
+                           decay_steps=5000, staircase=True, n_ic=512, n_bc=251),
         "allen_cahn": dict(body="modified_mlp", width=256, depth=4, periodic_harmonics=1, fourier_features=256,
                            fourier_scale=2.0, rwf=True, bc="exact", steps=150_000, n_points=8192, w_ic=100.0,
                            balancing="grad_norm", lbfgs_steps=0),
@@ -80,11 +86,14 @@ class TrainPinnConfig:
     w_ic: float | None = None
     w_bc: float | None = None
     balancing: str | None = field(default=None, metadata={"choices": ("fixed", "grad_norm")})
+    n_ic: int | None = field(default=None, metadata={"min": 2})  # initial-condition points
+    n_bc: int | None = field(default=None, metadata={"min": 2})  # points on each boundary
     # optimiser
     steps: int | None = field(default=None, metadata={"min": 0})
     lr: float | None = None
     decay_rate: float | None = None
     decay_steps: int | None = field(default=None, metadata={"min": 1})
+    staircase: bool | None = None  # step-wise decay (PyTorch StepLR, as in the R3 paper's code)
     chunk: int = field(default=500, metadata={"min": 1})
     lbfgs_steps: int | None = field(default=None, metadata={"min": 0})
     # causal training and time marching
@@ -111,8 +120,8 @@ class TrainPinnConfig:
 _NETWORK = ("body", "width", "depth", "activation", "periodic_harmonics", "fourier_features", "fourier_scale",
             "rwf", "ic", "bc", "dtype")
 _SAMPLER = ("n_points", "period", "pool", "n_add")
-_LOSS = {"w_res": "res", "w_ic": "ic", "w_bc": "bc", "balancing": "balancing"}
-_TRAIN = ("steps", "lr", "decay_rate", "decay_steps", "chunk", "lbfgs_steps")
+_LOSS = {"w_res": "res", "w_ic": "ic", "w_bc": "bc", "balancing": "balancing", "n_ic": "n_ic", "n_bc": "n_bc"}
+_TRAIN = ("steps", "lr", "decay_rate", "decay_steps", "staircase", "chunk", "lbfgs_steps")
 
 
 def run_config(cfg: TrainPinnConfig, profile: str, seed: int):
@@ -123,6 +132,8 @@ def run_config(cfg: TrainPinnConfig, profile: str, seed: int):
     preset = PRESETS.get(profile, {}).get(cfg.problem, {})
     values = {**{k: v for k, v in preset.items()}, **{k: v for k, v in dataclasses.asdict(cfg).items()
                                                        if v is not None}}
+    if cfg.windows is None and pinn.methods.get(cfg.method).lagrangian:
+        values["windows"] = 1  # the LPINN has no time marching; a preset's windows do not apply
     pick = lambda names: {n: values[n] for n in names if n in values}  # noqa: E731
     causal = pinn.CausalConfig(**({"n_chunks": values["n_chunks"]} if "n_chunks" in values else {}))
     return pinn.RunConfig(

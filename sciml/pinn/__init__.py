@@ -3,14 +3,15 @@
 Pieces (each its own module): networks and embeddings (:mod:`.networks`,
 :mod:`.embeddings`), collocation samplers incl. R3 and causal R3 (:mod:`.samplers`), causal
 weights (:mod:`.causal`), loss terms and weights (:mod:`.losses`), Lagrangian PINNs
-(:mod:`.lpinn`), the generic trainer (:mod:`.train`), the method registry (:mod:`.methods`)
-and a whole run against a :mod:`pdes.problems` reference (:mod:`.run`).
+(:mod:`.lpinn`), the generic trainer (:mod:`.train`), the method registry (:mod:`.methods`),
+a whole run against a :mod:`pdes.problems` reference, optionally until a target error
+(:mod:`.run`), and speed measurement (:mod:`.speed`).
 
 >>> from sciml.pinn import RunConfig, run
 >>> result = run(RunConfig(problem="convection", params={"beta": 50.0}, method="r3"))
 """
 
-from . import methods, samplers
+from . import methods, samplers, speed
 from .causal import CausalConfig, causal_loss, causal_weights, chunk_losses, next_eps_index
 from .embeddings import CoordinateScaling, FourierFeatures
 from .losses import EulerianPinn, LossConfig, grad_norm_weights
@@ -56,5 +57,6 @@ __all__ = [
     "resolve",
     "run",
     "samplers",
+    "speed",
     "uniform_points",
 ]

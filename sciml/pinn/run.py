@@ -60,13 +60,15 @@ class RunConfig:
 class RunResult:
     """A finished run: ``rel_l2`` over the reference grid, ``prediction`` (``u``,
     ``u_ref``, ``error`` on ``(t, x)``), ``history`` (losses on ``step``), the train
-    results per window and the wall time."""
+    results per window, the wall time and, with a target error, ``error_trace``: the
+    ``(step, rel_l2)`` checked after every chunk."""
 
     rel_l2: float
     prediction: xr.Dataset
     history: xr.Dataset
     windows: list[TrainResult]
     wall_s: float
+    error_trace: list[tuple[int, float]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -111,14 +113,40 @@ class _PreviousWindow:
 
 
 def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: bool = True,
-        log: Callable[[str], None] | None = None) -> RunResult:
-    """Train and evaluate ``cfg``; see :class:`RunResult`."""
+        log: Callable[[str], None] | None = None, target_rel_l2: float | None = None) -> RunResult:
+    """Train and evaluate ``cfg``; see :class:`RunResult`.
+
+    ``target_rel_l2``: in the last time window, check the relative L2 error of the whole
+    prediction against the reference after every chunk (``train.chunk`` steps; the check is
+    not part of the chunk timings) and stop once it is below this.
+    """
     problem, params, method = resolve(cfg)
-    start = time.perf_counter()
-    key = jax.random.key(cfg.seed)
+    nx, nt = cfg.eval_grid or problem.grid
+    ref = problem.reference(nx, nt, params=params)
+    x, t, u_ref = ref.x.values, ref.t.values, ref.u.values
     t0, t1 = problem.t_domain
     edges = np.linspace(t0, t1, cfg.windows + 1)
+    which = np.minimum(np.searchsorted(edges, t, side="right") - 1, cfg.windows - 1)
     results, models, formulations = [], [], []
+    trace: list[tuple[int, float]] = []
+
+    def predict_all(models, formulations):
+        u = np.full((len(t), len(x)), np.nan)
+        for k, (model, form) in enumerate(zip(models, formulations)):
+            rows = which == k
+            if rows.any():
+                u[rows] = form.predict(model, x, t[rows])
+        return u, float(np.linalg.norm(np.nan_to_num(u - u_ref, nan=np.inf)) / np.linalg.norm(u_ref))
+
+    def reached(k, form):
+        def stop_when(model, step: int) -> bool:
+            trace.append((step, predict_all([*models, model], [*formulations, form])[1]))
+            return trace[-1][1] < target_rel_l2
+
+        return stop_when if target_rel_l2 is not None and k == cfg.windows - 1 else None
+
+    start = time.perf_counter()
+    key = jax.random.key(cfg.seed)
     previous = None
     for k in range(cfg.windows):
         key, nkey, tkey = jax.random.split(key, 3)
@@ -143,7 +171,7 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
         ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"window{k}"
         if log and cfg.windows > 1:
             log(f"window {k + 1}/{cfg.windows}: t in [{edges[k]:.4g}, {edges[k + 1]:.4g}]")
-        result = trainer.fit(tkey, checkpoint=ckpt, resume=resume, log=log)
+        result = trainer.fit(tkey, checkpoint=ckpt, resume=resume, log=log, stop_when=reached(k, form))
         results.append(result)
         models.append(result.model)
         formulations.append(form)
@@ -151,19 +179,9 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
         if result.status != "ok":
             break
     wall = time.perf_counter() - start
-    nx, nt = cfg.eval_grid or problem.grid
-    ref = problem.reference(nx, nt, params=params)
-    x, t = ref.x.values, ref.t.values
-    which = np.minimum(np.searchsorted(edges, t, side="right") - 1, cfg.windows - 1)
-    u = np.full((len(t), len(x)), np.nan)
-    for k, (model, form) in enumerate(zip(models, formulations)):
-        rows = which == k
-        if rows.any():
-            u[rows] = form.predict(model, x, t[rows])
-    u_ref = ref.u.values
-    rel_l2 = float(np.linalg.norm(np.nan_to_num(u - u_ref, nan=np.inf)) / np.linalg.norm(u_ref))
+    u, rel_l2 = predict_all(models, formulations)
     prediction = _prediction(cfg, problem, params, ref, u, rel_l2, results)
-    return RunResult(rel_l2, prediction, _history(results), results, wall)
+    return RunResult(rel_l2, prediction, _history(results), results, wall, trace)
 
 
 def _prediction(cfg, problem, params, ref, u, rel_l2, results) -> xr.Dataset:

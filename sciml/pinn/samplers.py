@@ -23,8 +23,11 @@ Samplers (``names()``):
 * ``rad``: residual-based adaptive distribution (Wu et al. 2023): every ``period`` steps
   draw all points from the pool with probability ``|r|^k / mean(|r|^k) + c``.
 
-Uniform draws stratify ``t`` (point ``i`` of ``n`` lies in ``[i, i+1) / n`` of the interval),
-so that every causal time chunk gets its share; the marginal is still uniform.
+Uniform draws stratify ``t`` (point ``i`` of ``n`` lies in ``[i, i+1) / n`` of the interval, in
+a random order), so that every causal time chunk gets its share; the marginal is still
+uniform. R3's replacement points are plain i.i.d. uniform draws, as in the paper: they fill
+only the released slots, and skipping the stratification's random permutation (a sort) every
+step keeps R3's overhead over fixed points small.
 """
 
 from __future__ import annotations
@@ -77,14 +80,17 @@ class SamplerConfig:
     grad_clip: float = 0.1
 
 
-def uniform_points(key: PRNGKeyArray, n: int, x_domain, t_domain, dtype=jnp.float32) -> Float[Array, "n 2"]:
-    """``n`` uniform points in the domain, ``t`` stratified into ``n`` equal strata."""
+def uniform_points(key: PRNGKeyArray, n: int, x_domain, t_domain, dtype=jnp.float32, *,
+                   stratified: bool = True) -> Float[Array, "n 2"]:
+    """``n`` uniform points in the domain, ``t`` stratified into ``n`` equal strata (in random
+    order) or, with ``stratified=False``, i.i.d. uniform."""
     kx, kt, kp = jax.random.split(key, 3)
     (a, b), (t0, t1) = x_domain, t_domain
     x = jax.random.uniform(kx, (n,), dtype, a, b)
-    u = (jnp.arange(n, dtype=dtype) + jax.random.uniform(kt, (n,), dtype)) / n
-    t = t0 + (t1 - t0) * jax.random.permutation(kp, u)
-    return jnp.stack([x, t], axis=-1)
+    u = jax.random.uniform(kt, (n,), dtype)
+    if stratified:
+        u = jax.random.permutation(kp, (jnp.arange(n, dtype=dtype) + u) / n)
+    return jnp.stack([x, t0 + (t1 - t0) * u], axis=-1)
 
 
 class AbstractSampler(eqx.Module):
@@ -100,8 +106,8 @@ class AbstractSampler(eqx.Module):
     def period(self) -> int:
         return self.cfg.period or self.default_period
 
-    def _draw(self, key, n):
-        return uniform_points(key, n, self.x_domain, self.t_domain, jnp.dtype(self.dtype))
+    def _draw(self, key, n, stratified: bool = True):
+        return uniform_points(key, n, self.x_domain, self.t_domain, jnp.dtype(self.dtype), stratified=stratified)
 
     @property
     def capacity(self) -> int:
@@ -145,7 +151,7 @@ class R3(AbstractSampler):
     """Retain-Resample-Release, every step, on the residuals of the step just taken."""
 
     def update(self, state, key, step, abs_residual, residual_fn):
-        pts, _ = r3_update(state.points, abs_residual, self._draw(key, self.capacity))
+        pts, _ = r3_update(state.points, abs_residual, self._draw(key, self.capacity, stratified=False))
         return eqx.tree_at(lambda s: s.points, state, pts)
 
 
@@ -162,7 +168,7 @@ class CausalR3(AbstractSampler):
     def update(self, state, key, step, abs_residual, residual_fn):
         g = self.gate(state.points[:, 1], state.beta)
         fitness = abs_residual * g
-        pts, _ = r3_update(state.points, fitness, self._draw(key, self.capacity))
+        pts, _ = r3_update(state.points, fitness, self._draw(key, self.capacity, stratified=False))
         push = jnp.minimum(jnp.exp(-self.cfg.tol * jnp.mean(fitness**2)), self.cfg.grad_clip)
         return SamplerState(pts, state.active, state.beta + self.cfg.beta_lr * push)
 

@@ -22,7 +22,8 @@ TINY = ["--set", "width=6", "--set", "depth=1", "--set", "n_points=32", "--set",
 def test_every_method_runs_and_writes_prediction_and_history(method, tmp_path, capsys):
     problem = "burgers" if method == "lpinn" else "convection"
     extra = ["--set", "pool=64", "--set", "n_add=2"] if method in ("rar_g", "rad") else []
-    assert main(["train-pinn", "--set", f"problem={problem}", "--set", f"method={method}", *TINY, *extra,
+    assert main(["train-pinn", "--set", f"problem={problem}", "--set", f"method={method}", "--set", "windows=1",
+                 *TINY, *extra,
                  "--out", str(tmp_path)]) == 0
     run = tmp_path / problem / method / "seed0"
     pred = contract.open_dataset(run / "prediction.nc", dims={"u": ("t", "x"), "error": ("t", "x")})
@@ -59,17 +60,70 @@ def test_config_errors_are_one_line(sets, words, tmp_path, capsys):
 
 def test_bench_writes_records_and_reuses_runs(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(pinn_train.PRESETS["quick"], "convection",
-                        dict(params={"beta": 50.0}, steps=4, n_points=32, width=6, depth=1, chunk=2))
-    args = ["bench-pinn", "--set", "methods=pinn,r3", "--set", "seeds=[0, 1]", "--set", "speed_methods=pinn,r3",
-            "--set", "speed_steps=4", "--set", "n_points=32", "--set", f"runs_dir={tmp_path / 'runs'}",
-            "--set", f"deepxde_python={tmp_path / 'missing'}", "--out", str(tmp_path)]
+                        dict(params={"beta": 50.0}, steps=4, n_points=32, width=6, depth=1, windows=2))
+    args = ["bench-pinn", "--set", "methods=r3", "--set", "seeds=[0, 1]", "--set", "speed_methods=pinn,r3",
+            "--set", "speed_steps=4", "--set", "speed_rounds=2", "--set", "n_points=32",
+            "--set", "sweep_problems=convection_beta50", "--set", "sweep_methods=r3,lpinn",
+            "--set", "sweep_steps=2", "--set", "target_cap=8", "--set", "target_every=2", "--set", "target=1e-9",
+            "--set", "curve_betas=[10.0]", "--set", "curve_methods=lpinn", "--set", "curve_steps=2",
+            "--set", "curve_windows=1",
+            "--set", f"runs_dir={tmp_path / 'runs'}", "--set", f"deepxde_python={tmp_path / 'missing'}",
+            "--out", str(tmp_path)]
     assert main(args) == 0
     bench = read_bench(tmp_path / "pinn.json")
     names = [r.name for r in bench.records]
     assert names.count("rel_l2/convection_beta50/r3") == 2 and "r3_overhead" in names
     assert {"steps_per_s/pinn", "steps_per_s/r3"} <= set(names) and "speedup_vs_deepxde" not in names
     assert "DeepXDE not measured" in bench.tables["notes"][0]["deepxde"]
+    sweep = {r.name: r for r in bench.records if r.extra and r.extra.get("run") == "sweep"}
+    assert set(sweep) == {"rel_l2/convection_beta50/lpinn"}  # r3 ran in main
+    assert all(r.extra["steps"] == 2 and r.extra["windows"] == 1 for r in sweep.values())
+    main_r3 = [r for r in bench.records if r.name == "rel_l2/convection_beta50/r3"]
+    assert all(r.extra["windows"] == 2 and r.extra["steps"] == 4 for r in main_r3)  # the preset's time marching
+    (target,) = [r for r in bench.records if r.name.startswith("time_to_5pct")]
+    assert target.name == "time_to_5pct_not_reached/convection_beta30/ours_r3"
+    assert target.extra["steps"] == 8 and target.extra["cap"] == 8 and target.extra["windows"] == 2
+    curve = bench.tables["failure_modes"]
+    assert [row["beta"] for row in curve] == [10.0] and all("lpinn" in row for row in curve)
+    assert {p.name for p in (tmp_path / "pinn").iterdir()} == {
+        "failure_modes.png", "accuracy.png", "convection_beta50_prediction.png"}
     capsys.readouterr()
     assert main(args) == 0
     again = read_bench(tmp_path / "pinn.json")
     assert all(r.extra.get("reused") for r in again.records if r.name.startswith("rel_l2"))
+
+
+def test_presets_time_marching_skips_the_lpinn_and_full_convection_follows_the_r3_code():
+    quick = {m: pinn_train.run_config(pinn_train.TrainPinnConfig(method=m), "quick", 0) for m in ("r3", "lpinn")}
+    assert quick["r3"].windows == 5 and quick["lpinn"].windows == 1
+    assert pinn_train.run_config(pinn_train.TrainPinnConfig(method="lpinn", windows=3), "quick", 0).windows == 3
+    full = pinn_train.run_config(pinn_train.TrainPinnConfig(method="r3"), "full", 0)
+    assert (full.train.steps, full.train.lr, full.train.decay_rate, full.train.decay_steps, full.train.staircase) == (
+        300_000, 1e-3, 0.9, 5000, True)
+    assert (full.sampler.n_points, full.loss.n_ic, full.loss.n_bc, full.windows) == (1000, 512, 251, 1)
+    assert (full.network.width, full.network.depth, full.network.activation) == (50, 4, "tanh")
+
+
+def test_deepxde_script_runs_both_modes_with_our_point_counts():
+    """The DeepXDE side of the benchmark (skipped without ``.venv-bench``): both modes print
+    their JSON; the target mode stops at the cap when the target cannot be met."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    python = root / ".venv-bench" / "bin" / "python"
+    if not python.exists():
+        pytest.skip("no .venv-bench (scripts/bench_env.sh)")
+    script = str(root / pinn_bench.DEEPXDE_SCRIPT)
+    common = ["--points", "64", "--n-ic", "8", "--n-bc", "8", "--threads", "1"]
+    out = subprocess.run([str(python), script, "target", "--cap", "4", "--every", "2", "--target", "0", *common],
+                         capture_output=True, text=True, timeout=300, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["reached"] is False and result["steps"] == 4 and result["threads"] == 1
+    assert 0 < result["final_rel_l2"] < 10
+    out = subprocess.run([str(python), script, "speed", "--steps", "4", "--blocks", "2", *common],
+                         capture_output=True, text=True, timeout=300, check=True)
+    assert len(json.loads(out.stdout.strip().splitlines()[-1])["block_rates"]) == 2
+    bad = subprocess.run([str(python), script, "speed", "--points", "10"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "--points=10" in bad.stderr

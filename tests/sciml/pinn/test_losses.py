@@ -38,3 +38,29 @@ def test_residual_is_vectorised_and_nonzero_for_a_wrong_field():
     u = np.sin(x) * (1 + t)
     expected = np.sin(x) + a * u * np.cos(x) * (1 + t) - b * u + c * u  # u_xxxx = u
     np.testing.assert_allclose(r, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["convection", "burgers"])
+def test_condition_losses_match_a_direct_computation(name):
+    """The batched boundary pass (one jvp for u and u_x on both sides) against separate
+    evaluations with reverse-mode u_x, on a field that violates both conditions."""
+    p = problems.get(name)
+    form = EulerianPinn.build(p, p.params, NetworkConfig(), LossConfig(n_ic=12, n_bc=7), dtype="float64")
+
+    def field(x, t):
+        return jnp.cos(0.7 * x + 0.3) * (1 + t) + 0.2 * x * t
+
+    losses = form.data_losses(field)
+    a, b = p.x_domain
+    t = form.bc_t
+    u = lambda x: np.array([field(x, ti) for ti in t])  # noqa: E731
+    ux = lambda x: np.array([jax.grad(field)(x, ti) for ti in t])  # noqa: E731
+    if p.periodic:
+        bc = np.mean((u(a) - u(b)) ** 2) + np.mean((ux(a) - ux(b)) ** 2)
+    else:
+        va, vb = p.boundary_values
+        bc = np.mean((u(a) - va) ** 2) + np.mean((u(b) - vb) ** 2)
+    ic = np.mean((np.array([field(x, p.t_domain[0]) for x in form.ic_x]) - form.ic_u) ** 2)
+    np.testing.assert_allclose(float(losses["bc"]), bc, rtol=1e-12)
+    np.testing.assert_allclose(float(losses["ic"]), ic, rtol=1e-12)
+    assert bc > 1e-3 and ic > 1e-3

@@ -57,3 +57,23 @@ def test_grad_norm_balancing_and_lbfgs():
     w = result.history["weight_ic"]
     assert w[0] == 100.0 and w[-1] != 100.0
     assert "L-BFGS" in result.message and result.status == "ok"
+
+
+def test_staircase_schedule_steps_like_steplr():
+    result = _trainer(steps=8, chunk=4, lr=1e-2, decay_rate=0.5, decay_steps=3, staircase=True).fit(jax.random.key(5))
+    np.testing.assert_allclose(result.history["lr"], 1e-2 * 0.5 ** (np.arange(8) // 3), rtol=1e-6)
+    smooth = _trainer(steps=8, chunk=4, lr=1e-2, decay_rate=0.5, decay_steps=3).fit(jax.random.key(5))
+    np.testing.assert_allclose(smooth.history["lr"], 1e-2 * 0.5 ** (np.arange(8) / 3), rtol=1e-6)
+
+
+def test_stop_when_ends_training_at_a_chunk_boundary_without_lbfgs():
+    asked = []
+
+    def stop_when(model, step):
+        asked.append(step)
+        return step >= 40
+
+    result = _trainer(steps=100, chunk=20, lbfgs_steps=3).fit(jax.random.key(6), stop_when=stop_when)
+    assert asked == [20, 40] and int(result.state.step) == 40 and len(result.history["loss"]) == 40
+    assert result.status == "ok" and "stopped at step 40" in result.message and "L-BFGS" not in result.message
+    assert len(result.chunk_seconds) == 2 and all(s > 0 for s in result.chunk_seconds)
