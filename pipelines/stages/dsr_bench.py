@@ -67,6 +67,9 @@ class BenchDSRConfig:
     sweep_models: tuple[str, ...] = ("esn", "ngrc")
     sweep_esn_units: int = field(default=500, metadata={"min": 10})
     sweep_systems: tuple[str, ...] = ()  # empty: every system in the database
+    sweep_plrnn: bool = True  # aGTF shPLRNN on every system (trajectory 0 -> trajectory 1): D_stsp, D_H
+    sweep_plrnn_epochs: int = field(default=40, metadata={"min": 1})
+    sweep_plrnn_hidden: int = field(default=50, metadata={"min": 1})
     data_dir: str = "data/chaos"
     seed: int = 0
     # shallow PLRNNs (train-dsr's profile settings, with these overrides)
@@ -229,14 +232,16 @@ def reservoirpy_speedup(cfg: BenchDSRConfig, profile: str) -> list[Record]:
 # ---------------------------------------------------------------- shallow PLRNNs
 
 def _plrnn_config(cfg: BenchDSRConfig, profile: str, method: str, **overrides):
-    """train-dsr's FitConfig for ``profile`` with ``method``, ``plrnn_epochs`` and ``overrides``."""
+    """train-dsr's FitConfig for ``profile`` with ``method``, ``plrnn_epochs`` and ``overrides``
+    (TrainDsrConfig fields)."""
     import dataclasses
 
     from pipelines.config import load_config
     from pipelines.stages.dsr_train import TrainDsrConfig, fit_config
 
     base = load_config(TrainDsrConfig, "train-dsr", profile)
-    return fit_config(dataclasses.replace(base, method=method, epochs=cfg.plrnn_epochs, log_every=0, **overrides))
+    settings = {"epochs": cfg.plrnn_epochs, "log_every": 0, **overrides}
+    return fit_config(dataclasses.replace(base, method=method, **settings))
 
 
 def _scores(name: str, model: str, seed: int, result: dict, profile: str, extra: dict, targets: bool) -> list[Record]:
@@ -441,6 +446,66 @@ def database_sweep(cfg: BenchDSRConfig, ctx: StageContext) -> tuple[list[Record]
     return records, rows, summary
 
 
+def plrnn_sweep(cfg: BenchDSRConfig, ctx: StageContext) -> tuple[list[Record], list[dict]]:
+    """aGTF shPLRNN (M = max(3, N)) on every database system: trained on trajectory 0, free run
+    scored against trajectory 1 (both standardised with trajectory 0's statistics) by D_stsp and
+    D_H. Systems with the same dimension and length train side by side (one vmapped run)."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from sciml import plrnn
+
+    tree = load_database(cfg, ctx)
+    names = list(cfg.sweep_systems) or sorted(tree.children)
+    groups: dict[tuple[int, int], list[tuple[str, np.ndarray, np.ndarray]]] = {}
+    rows = []
+    for name in names:
+        ds = tree[name].to_dataset()
+        valid = np.flatnonzero(np.asarray(ds.valid))
+        if valid.size < 2:
+            rows.append({"system": name, "model": "shplrnn-agtf", "status": "skipped: fewer than 2 valid trajectories"})
+            continue
+        train, test = (np.asarray(ds.x[i], np.float64) for i in valid[:2])
+        mean, std = train.mean(0), train.std(0)
+        std = np.where(std > 0, std, 1.0)
+        groups.setdefault(train.shape[::-1], []).append((name, (train - mean) / std, (test - mean) / std))
+    records_rows = []
+    steps_per_s = []
+    for (n_obs, _), members in sorted(groups.items()):
+        fcfg = _plrnn_config(cfg, ctx.profile, "agtf", epochs=cfg.sweep_plrnn_epochs, latent=max(3, n_obs),
+                             hidden=cfg.sweep_plrnn_hidden, seq_len=25, batch_size=16)
+        data = np.stack([m[1] for m in members]).astype(np.float32)
+        keys = jnp.stack([jax.random.key(cfg.seed)] * len(members))
+        models, info = plrnn.fit_ensemble(data, fcfg, keys)
+        steps_per_s.append(info["steps_per_second"])
+        for (name, _, test), model, diverged in zip(members, models, info["diverged_epoch"]):
+            if model is None:
+                rows.append({"system": name, "model": "shplrnn-agtf", "status": "training diverged"})
+                continue
+            result = plrnn.evaluate(model, test.astype(np.float32), lyapunov_steps=0)
+            row = {"system": name, "model": "shplrnn-agtf", "dimension": n_obs, "status": result["status"],
+                   "d_stsp": result["d_stsp"], "d_h": result["d_h"], "training_diverged_epoch": diverged}
+            rows.append(row)
+            records_rows.append(row)
+    records = []
+    for metric in ("d_stsp", "d_h"):
+        # inf (no generated point inside the data's box) counts: it ranks as the worst score
+        values = [r[metric] for r in records_rows if r["status"] == "ok" and not np.isnan(r[metric])]
+        if values and np.isfinite(np.median(values)):
+            records.append(Record(
+                name=f"{metric}_median/sweep/shplrnn-agtf", value=float(np.median(values)), unit="1", better="lower",
+                profile=ctx.profile, seed=cfg.seed,
+                extra={"n_systems": len(values), "of": len(names), "epochs": cfg.sweep_plrnn_epochs,
+                       "hidden": cfg.sweep_plrnn_hidden, "generation_diverged": sum(r["status"] != "ok" for r in records_rows),
+                       "note": "trained on trajectory 0, scored against trajectory 1 of the database"}))
+    if steps_per_s:
+        records.append(Record(name="plrnn_steps_per_s/sweep", value=float(np.mean(steps_per_s)), unit="steps/s",
+                              better="higher", profile=ctx.profile,
+                              extra={"note": "optimiser steps of all systems of a group together per second"}))
+    return records, rows
+
+
 def sweep_figure(rows: list[dict], models, folder: Path) -> Path | None:
     import numpy as np
 
@@ -505,6 +570,10 @@ def run(cfg: BenchDSRConfig, ctx: StageContext) -> None:
         records += recs
         tables["sweep"] = rows
         tables["sweep_summary"] = summary
+        if cfg.sweep_plrnn:
+            recs, recon = part("database sweep, shPLRNN", plrnn_sweep, cfg, ctx)
+            records += recs
+            tables["sweep_reconstruction"] = recon
         fig_root = (Path(ctx.out) if ctx.out else ctx.repo_root / ("reports/full" if profile == "full" else "reports/bench"))
         figures.append(sweep_figure(rows, cfg.sweep_models, fig_root / "dsr"))
     tables = {name: [_json_ready(row) for row in rows] for name, rows in tables.items()}

@@ -420,8 +420,8 @@ def fit_ensemble(
     *,
     log_fn: Callable[[str], None] | None = None,
 ) -> tuple[list[PLRNNModel | None], dict[str, Any]]:
-    """Fit one shPLRNN per key in one vmapped run: the seeds train side by side in each scan step
-    (a small model is latency-bound on a CPU, so S seeds cost far less than S runs).
+    """Fit one shPLRNN per key in one vmapped run: the seeds (or, with one series per key, the
+    systems) train side by side in each scan step.
 
     Seed ``s`` follows exactly the run ``fit(data, cfg, keys[s])`` would make (same initialisation,
     batches and updates), up to floating-point reassociation. No checkpoints: for long runs use
@@ -429,7 +429,7 @@ def fit_ensemble(
     its last good epoch and reported, the others go on.
 
     Args:
-        data: the series (T, N), as for :func:`fit`.
+        data: the series (T, N), as for :func:`fit`, shared by every seed; or one series per key (S, T, N).
         keys: PRNG keys, shape (S,).
 
     Returns:
@@ -438,12 +438,17 @@ def fit_ensemble(
         ``diverged_epoch`` (list, None where finite), ``steps_per_second`` (optimiser steps of all
         seeds together per second, compilation excluded) and ``compile_seconds``.
     """
-    series = jnp.asarray(check_series(data, cfg.seq_len))
-    n_points, n_obs = series.shape
+    data = np.asarray(data)
+    per_member = data.ndim == 3
+    series = jnp.asarray(np.stack([check_series(d, cfg.seq_len) for d in data]) if per_member
+                         else check_series(data, cfg.seq_len))
+    n_points, n_obs = series.shape[-2:]
     if cfg.observation == "identity" and cfg.latent < n_obs:
         raise ValueError(f"identity observation model needs latent >= {n_obs} (the observed dimensions), got "
                          f"latent={cfg.latent}; raise latent or use observation='affine'")
     keys = jnp.asarray(keys)
+    if per_member and series.shape[0] != keys.shape[0]:
+        raise ValueError(f"data holds {series.shape[0]} series but {keys.shape[0]} keys were given; one key per series")
     if keys.ndim != 1 or keys.shape[0] < 1:
         raise ValueError(f"keys must be a 1-D array of PRNG keys (one per seed), got shape {keys.shape}")
     n_seeds = keys.shape[0]
@@ -455,7 +460,7 @@ def fit_ensemble(
     opt_state = jax.vmap(_optimizer(cfg).init)(params)
     alpha0 = cfg.forcing.alpha0 if isinstance(cfg.forcing, AdaptiveGTF) else getattr(cfg.forcing, "alpha", 0.0)
     alpha = jnp.full((n_seeds,), alpha0, jnp.float32)
-    epoch_fn = jax.vmap(make_epoch_fn(cfg, static, n_points), in_axes=(0, 0, 0, 0, None, None))
+    epoch_fn = jax.vmap(make_epoch_fn(cfg, static, n_points), in_axes=(0, 0, 0, 0, None, 0 if per_member else None))
     t0 = time.perf_counter()
     compiled = jax.jit(epoch_fn).lower(params, opt_state, alpha, k_data, jnp.asarray(0, jnp.int32), series).compile()
     compile_seconds = time.perf_counter() - t0

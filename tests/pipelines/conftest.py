@@ -9,17 +9,17 @@ import xarray as xr
 
 @pytest.fixture
 def tiny_chaos_database():
-    """``write(root, n_points=1300)``: a chaos database ``root/data/chaos/quick.nc`` holding one Lorenz
-    trajectory sampled every 0.015 (100 points a 'period', as the stages read it)."""
+    """``write(root, n_points=1300, n_ics=2)``: a chaos database ``root/data/chaos/quick.nc`` holding
+    Lorenz trajectories sampled every 0.015 (100 points a 'period', as the stages read it)."""
     from pipelines import contract
     from sciml.reservoir import data
 
-    def write(root, n_points=1300):
-        x = data.lorenz(n_points, 0.015, burn_in=20.0)
+    def write(root, n_points=1300, n_ics=2):
+        x = data.lorenz(n_points, 0.015, burn_in=20.0, n_ics=n_ics)
         ds = xr.Dataset(
             {"x": (("ic", "time", "dim"), x, {"units": "1 (system units)", "long_name": "Lorenz state"}),
-             "valid": ("ic", np.array([True]), {"units": "1", "long_name": "valid"})},
-            coords={"ic": ("ic", [0], {"units": "1", "long_name": "ic"}),
+             "valid": ("ic", np.ones(n_ics, bool), {"units": "1", "long_name": "valid"})},
+            coords={"ic": ("ic", np.arange(n_ics), {"units": "1", "long_name": "ic"}),
                     "time": ("time", 0.015 * np.arange(n_points), {"units": "system time units", "long_name": "time"}),
                     "dim": ("dim", np.arange(3), {"units": "1", "long_name": "dim"})},
             attrs={"spec": json.dumps({"pts_per_period": 100}), "dt_save": 0.015,

@@ -12,7 +12,7 @@ from pipelines.stages import dsr_bench as stage
 TINY = dict(lorenz_train=400, lorenz_forecast=60, lorenz_ics=1, esn_units=60, mg_train=300, mg_test=120, mg_horizon=10,
             mg_esn_units=(30,), mg_qubits=(2,), compare_reservoirpy=False, sweep_esn_units=40,
             plrnn_methods=("agtf", "bptt"), plrnn_seeds=(0, 1), plrnn_epochs=2, plrnn_points=1500, eval_points=600,
-            other_systems=("Lorenz96",))
+            other_systems=("Lorenz96",), sweep_plrnn_epochs=2, sweep_plrnn_hidden=8)
 
 
 def test_stage_writes_every_record_kind(tmp_path, tiny_chaos_database):
@@ -24,13 +24,16 @@ def test_stage_writes_every_record_kind(tmp_path, tiny_chaos_database):
     for name in ("vpt/Lorenz/esn", "vpt/Lorenz/ngrc", "nrmse/Lorenz/ngrc_gauthier_recipe",
                  "nrmse/MackeyGlass_h10/esn_N30", "nrmse/MackeyGlass_h10/qrc_q2", "d_stsp/Lorenz/shplrnn-agtf",
                  "d_h/Lorenz/shplrnn-bptt", "plrnn_steps_per_s/agtf", "seeds_meeting_target/Lorenz/shplrnn-agtf",
-                 "d_stsp/Lorenz96/shplrnn-agtf", "smape_median/esn", "smape_median/ngrc"):
+                 "d_stsp/Lorenz96/shplrnn-agtf", "smape_median/esn", "smape_median/ngrc",
+                 "d_h_median/sweep/shplrnn-agtf"):
         assert name in names, name
     # every model of the reconstruction comparison has a row (a run that diverged says so instead of a score)
     rows = {(r["system"], r["model"]): r for r in bench.tables["reconstruction"]}
     for key in (("Lorenz96", "esn"), ("Lorenz96", "ngrc"), ("Lorenz96", "shplrnn-agtf"), ("Lorenz", "shplrnn-bptt")):
         row = rows[key]
         assert row["status"] == "diverged" or row["d_h"] is not None, row
+    sweep = bench.tables["sweep_reconstruction"]
+    assert [(r["system"], r["model"]) for r in sweep] == [("Lorenz", "shplrnn-agtf")] and sweep[0]["d_h"] is not None
     seeds = sorted(r.seed for r in bench.records if r.name == "d_stsp/Lorenz/shplrnn-agtf")
     assert seeds == [0, 1]
     # NG-RC on Gauthier's own recipe is a real reproduction: within its tolerance of the paper's 2.1e-3
