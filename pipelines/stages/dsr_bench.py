@@ -81,6 +81,8 @@ class BenchDSRConfig:
     eval_points: int = field(default=20_000, metadata={"min": 500})  # Lorenz96 and Mackey-Glass
     other_systems: tuple[str, ...] = ("Lorenz96", "MackeyGlass")
     other_seeds: tuple[int, ...] = (0,)
+    other_epochs: int = field(default=0, metadata={"min": 0})  # 0: plrnn_epochs
+    other_hidden: int = field(default=200, metadata={"min": 1})
 
     def __post_init__(self):
         bad = sorted(set(self.plrnn_methods) - set(PLRNN_METHODS))
@@ -356,7 +358,8 @@ def reconstruction_others(cfg: BenchDSRConfig, profile: str) -> tuple[list[Recor
                                                   noise=0.05)
         test = test[: cfg.eval_points]
         n_obs = train.shape[1]
-        fcfg = _plrnn_config(cfg, profile, "agtf", latent=max(3, 2 * n_obs), hidden=max(100, 20 * n_obs))
+        fcfg = _plrnn_config(cfg, profile, "agtf", latent=max(3, 2 * n_obs), hidden=cfg.other_hidden,
+                             epochs=cfg.other_epochs or cfg.plrnn_epochs)
         keys = jnp.stack([jax.random.key(s) for s in cfg.other_seeds])
         models, _ = plrnn.fit_ensemble(train, fcfg, keys)
         for i, seed in enumerate(cfg.other_seeds):
