@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,8 @@ from typing import Any
 import equinox as eqx
 import jax
 import numpy as np
+
+from sciml.operators.checkpoint import read_header_line, write_with_header
 
 __all__ = ["FORMAT", "ClosureCheckpointError", "ClosureMismatchError", "array_hash", "file_hash", "load_closure",
            "read_closure_header", "save_closure"]
@@ -66,23 +66,7 @@ def save_closure(path: str | Path, model: eqx.Module, meta: Mapping[str, Any] | 
     path = Path(path)
     header = {"format": FORMAT, "closure": name_of(model), "hyperparameters": model.hyperparameters(),
               "meta": dict(meta or {})}
-    try:
-        line = json.dumps(header, allow_nan=False)
-    except (TypeError, ValueError) as err:
-        raise ClosureCheckpointError(f"closure header for {path} is not JSON-serialisable: {err}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write((line + "\n").encode())
-            eqx.tree_serialise_leaves(f, model)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_with_header(path, header, (model,), error=ClosureCheckpointError, what="closure")
 
 
 def read_closure_header(path: str | Path) -> dict[str, Any]:
@@ -95,14 +79,7 @@ def read_closure_header(path: str | Path) -> dict[str, Any]:
 
 
 def _header(f, path: Path) -> dict[str, Any]:
-    try:
-        header = json.loads(f.readline())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ClosureCheckpointError(f"{path} is not a closure file (its first line is not a JSON header)") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        found = header.get("format") if isinstance(header, dict) else None
-        raise ClosureCheckpointError(f"{path} has format {found!r}, expected {FORMAT!r}")
-    return header
+    return read_header_line(f, path, fmt=FORMAT, error=ClosureCheckpointError, what="a closure file")
 
 
 def check_meta(meta: Mapping[str, Any], expect: Mapping[str, Any], path: str | Path = "<closure>") -> None:

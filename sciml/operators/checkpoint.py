@@ -79,18 +79,26 @@ def save(
     name, hp = _describe(model)
     header = {"format": FORMAT, "model": name, "hyperparameters": hp, "epoch": epoch,
               "has_opt_state": opt_state is not None, "meta": meta or {}}
+    return write_with_header(path, header, (model,) if opt_state is None else (model, opt_state))
+
+
+def write_with_header(path: str | Path, header: dict[str, Any], trees: tuple[Any, ...], *,
+                      error: type[Exception] = CheckpointError, what: str = "checkpoint") -> Path:
+    """Write ``header`` as one JSON line, then the leaves of each pytree of ``trees``, to ``path``
+    atomically (a temporary file in the same folder, fsync, rename); returns the path. A header
+    that is not JSON raises ``error`` before anything is written."""
+    path = Path(path)
     try:
         line = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as err:
-        raise CheckpointError(f"checkpoint header for {path} is not JSON-serialisable: {err}") from None
+        raise error(f"{what} header for {path} is not JSON-serialisable: {err}") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write((line + "\n").encode())
-            eqx.tree_serialise_leaves(f, model)
-            if opt_state is not None:
-                eqx.tree_serialise_leaves(f, opt_state)
+            for tree in trees:
+                eqx.tree_serialise_leaves(f, tree)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -110,13 +118,20 @@ def read_header(path: str | Path) -> dict[str, Any]:
 
 
 def _header(f, path: Path) -> dict[str, Any]:
+    return read_header_line(f, path, fmt=FORMAT)
+
+
+def read_header_line(f, path: Path, *, fmt: str, error: type[Exception] = CheckpointError,
+                     what: str = "a checkpoint") -> dict[str, Any]:
+    """The JSON header on the first line of the open binary file ``f`` (read from ``path``), checked
+    to have ``"format": fmt``; anything else raises ``error`` naming the file."""
     try:
         header = json.loads(f.readline())
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise CheckpointError(f"{path} is not a checkpoint (its first line is not a JSON header)") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise CheckpointError(f"{path} has format {header.get('format') if isinstance(header, dict) else None!r}, "
-                              f"expected {FORMAT!r}")
+        raise error(f"{path} is not {what} (its first line is not a JSON header)") from None
+    if not isinstance(header, dict) or header.get("format") != fmt:
+        raise error(f"{path} has format {header.get('format') if isinstance(header, dict) else None!r}, "
+                    f"expected {fmt!r}")
     return header
 
 
