@@ -102,15 +102,22 @@ class BenchDSRConfig:
 
 # ---------------------------------------------------------------- reservoirs on Lorenz-63
 
-def lorenz_reservoirs(cfg: BenchDSRConfig, profile: str) -> tuple[list[Record], dict]:
-    """VPT of ESN and NG-RC on Lorenz-63, one record per model (median over initial conditions)."""
+def lorenz_series(cfg: BenchDSRConfig):
+    """Lorenz-63 trajectories (lorenz_ics, lorenz_train + lorenz_forecast, 3) every lorenz_dt."""
+    from sciml.reservoir.data import lorenz
+
+    return lorenz(cfg.lorenz_train + cfg.lorenz_forecast, cfg.lorenz_dt, n_ics=cfg.lorenz_ics, seed=cfg.seed)
+
+
+def lorenz_reservoirs(cfg: BenchDSRConfig, profile: str, series) -> tuple[list[Record], dict]:
+    """VPT of ESN and NG-RC on the Lorenz-63 ``series`` (:func:`lorenz_series`), one record per
+    model (median over initial conditions)."""
     import numpy as np
 
     from chaos.metrics import valid_prediction_time
-    from sciml.reservoir.data import LORENZ_LYAPUNOV, lorenz
+    from sciml.reservoir.data import LORENZ_LYAPUNOV
     from sciml.reservoir.forecasting import fit_forecast, spec_for
 
-    series = lorenz(cfg.lorenz_train + cfg.lorenz_forecast, cfg.lorenz_dt, n_ics=cfg.lorenz_ics, seed=cfg.seed)
     specs = {"esn": spec_for("esn", n_units=cfg.esn_units, seed=cfg.seed), "ngrc": spec_for("ngrc")}
     records, detail = [], {}
     for name, spec in specs.items():
@@ -207,12 +214,12 @@ def mackey_glass_direct(cfg: BenchDSRConfig, profile: str) -> list[Record]:
 
 # ---------------------------------------------------------------- reservoirpy
 
-def reservoirpy_speedup(cfg: BenchDSRConfig, profile: str) -> list[Record]:
+def reservoirpy_speedup(cfg: BenchDSRConfig, profile: str, series) -> list[Record]:
+    """Our ESN against reservoirpy on one Lorenz-63 trajectory ``series`` (T, 3)."""
     from sciml.reservoir.compare import compare_with_reservoirpy
-    from sciml.reservoir.data import LORENZ_LYAPUNOV, lorenz
+    from sciml.reservoir.data import LORENZ_LYAPUNOV
     from sciml.reservoir.forecasting import spec_for
 
-    series = lorenz(cfg.lorenz_train + cfg.lorenz_forecast, cfg.lorenz_dt, seed=cfg.seed)[0]
     spec = spec_for("esn", n_units=cfg.esn_units, seed=cfg.seed)
     out = compare_with_reservoirpy(series, n_train=cfg.lorenz_train, n_forecast=cfg.lorenz_forecast, dt=cfg.lorenz_dt,
                                    lyapunov_exponent=LORENZ_LYAPUNOV, spec=spec, repeats=cfg.compare_repeats)
@@ -392,14 +399,14 @@ def load_database(cfg: BenchDSRConfig, ctx: StageContext):
     return contract.open_datatree(path)
 
 
-def database_sweep(cfg: BenchDSRConfig, ctx: StageContext) -> tuple[list[Record], list[dict], list[dict]]:
-    """Every sweep model on every system (trajectory 0) with dysts' protocol. A forecast that
+def database_sweep(cfg: BenchDSRConfig, ctx: StageContext, tree) -> tuple[list[Record], list[dict], list[dict]]:
+    """Every sweep model on every system (trajectory 0) of the database ``tree`` (:func:`load_database`)
+    with dysts' protocol. A forecast that
     diverges scores sMAPE 200 (the scale's maximum), as a failed forecast does in dysts."""
     import numpy as np
 
     from sciml.reservoir.forecasting import forecast_dysts_protocol, spec_for
 
-    tree = load_database(cfg, ctx)
     names = list(cfg.sweep_systems) or sorted(tree.children)
     missing = sorted(set(names) - set(tree.children))
     if missing:
@@ -449,8 +456,8 @@ def database_sweep(cfg: BenchDSRConfig, ctx: StageContext) -> tuple[list[Record]
     return records, rows, summary
 
 
-def plrnn_sweep(cfg: BenchDSRConfig, ctx: StageContext) -> tuple[list[Record], list[dict]]:
-    """aGTF shPLRNN (M = max(3, N)) on every database system: trained on trajectory 0, free run
+def plrnn_sweep(cfg: BenchDSRConfig, ctx: StageContext, tree) -> tuple[list[Record], list[dict]]:
+    """aGTF shPLRNN (M = max(3, N)) on every system of the database ``tree``: trained on trajectory 0, free run
     scored against trajectory 1 (both standardised with trajectory 0's statistics) by D_stsp and
     D_H. Systems with the same dimension and length train side by side (one vmapped run)."""
     import jax
@@ -459,7 +466,6 @@ def plrnn_sweep(cfg: BenchDSRConfig, ctx: StageContext) -> tuple[list[Record], l
 
     from sciml import plrnn
 
-    tree = load_database(cfg, ctx)
     names = list(cfg.sweep_systems) or sorted(tree.children)
     groups: dict[tuple[int, int], list[tuple[str, np.ndarray, np.ndarray]]] = {}
     rows = []
@@ -553,14 +559,15 @@ def run(cfg: BenchDSRConfig, ctx: StageContext) -> None:
         print(f"bench-dsr: {name} done in {timings[name]:.1f} s")
         return out
 
-    if cfg.sweep:  # first: a missing database is an error before any long computation
-        load_database(cfg, ctx)
-    recs, _ = part("lorenz reservoirs", lorenz_reservoirs, cfg, profile)
+    # read first: a missing database is an error before any long computation
+    tree = load_database(cfg, ctx) if cfg.sweep else None
+    lorenz = lorenz_series(cfg)
+    recs, _ = part("lorenz reservoirs", lorenz_reservoirs, cfg, profile, lorenz)
     records += recs
     records.append(part("NG-RC, Gauthier's recipe", ngrc_gauthier, profile))
     records += part("Mackey-Glass", mackey_glass_direct, cfg, profile)
     if cfg.compare_reservoirpy:
-        records += part("reservoirpy", reservoirpy_speedup, cfg, profile)
+        records += part("reservoirpy", reservoirpy_speedup, cfg, profile, lorenz[0])
     if cfg.plrnn:
         recs, rows = part("shPLRNN on Lorenz-63", plrnn_lorenz, cfg, profile)
         records += recs
@@ -569,12 +576,12 @@ def run(cfg: BenchDSRConfig, ctx: StageContext) -> None:
         tables["reconstruction"] = rows + more
     figures = []
     if cfg.sweep:
-        recs, rows, summary = part("database sweep", database_sweep, cfg, ctx)
+        recs, rows, summary = part("database sweep", database_sweep, cfg, ctx, tree)
         records += recs
         tables["sweep"] = rows
         tables["sweep_summary"] = summary
         if cfg.sweep_plrnn:
-            recs, recon = part("database sweep, shPLRNN", plrnn_sweep, cfg, ctx)
+            recs, recon = part("database sweep, shPLRNN", plrnn_sweep, cfg, ctx, tree)
             records += recs
             tables["sweep_reconstruction"] = recon
         fig_root = (Path(ctx.out) if ctx.out else ctx.repo_root / ("reports/full" if profile == "full" else "reports/bench"))
