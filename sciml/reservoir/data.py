@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 
@@ -73,13 +72,10 @@ def mackey_glass(n_points: int, *, tau: float = 17.0, dt: float = 1.0, burn_in: 
 
     if n_points < 2 or dt <= 0 or tau <= 0:
         raise ValueError(f"need n_points >= 2, dt > 0, tau > 0; got {n_points}, {dt}, {tau}")
-    base = systems.get("MackeyGlass")
-    # the delay enters through the history buffer, sized from system.tau: replace the system's
-    # tau rather than passing params={"tau": ...} (the right-hand side does not read it)
-    system = dataclasses.replace(base, params={**base.params, "tau": tau})
+    system = systems.get("MackeyGlass")
     ts = burn_in + dt * np.arange(n_points)
     ics = np.full((1, system.dimension), x0)
-    traj = integrate_delay(system, ics, ts, max_step=max_step, embedding=False)
+    traj = integrate_delay(system, ics, ts, params={"tau": tau}, max_step=max_step, embedding=False)
     if not traj.ok.all():
         raise RuntimeError(f"Mackey-Glass integration failed: {traj.message}")
     return np.asarray(traj.ys[0, :, 0])
