@@ -44,3 +44,21 @@ def test_embedding_columns_are_lagged_copies():
 def test_dysts_delay_output_converges_to_ours():
     row = verify.agreement("MackeyGlass")
     assert row["rel_error_dysts_4x_finer"] < row["rel_error"] / 2.5, row
+
+
+def test_tau_override_sizes_the_history():
+    """params={"tau": ...} changes the delay itself (the history buffer), not only the parameter dict."""
+    import dataclasses
+
+    system = systems.get("MackeyGlass")
+    ics = np.full((1, system.dimension), 1.2)
+    ts = np.linspace(0.0, 60.0, 61)
+    override = integrate_delay(system, ics, ts, params={"tau": 17.0}, embedding=False).ys
+    replaced = integrate_delay(dataclasses.replace(system, params={**system.params, "tau": 17.0}), ics, ts,
+                               embedding=False).ys
+    default = integrate_delay(system, ics, ts, embedding=False).ys
+    np.testing.assert_array_equal(override, replaced)
+    assert system.tau != 17.0 and np.max(np.abs(override - default)) > 1e-3
+    with pytest.raises(ValueError, match="tau cannot vary across a batch"):
+        integrate_delay(system, np.full((2, system.dimension), 1.2), ts, params={"tau": np.array([16.0, 17.0])},
+                        batch_params=True)
