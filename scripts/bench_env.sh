@@ -20,6 +20,6 @@ if [ -n "$TORCH_INDEX" ]; then
 else
     "$BENCH_VENV/bin/python" -m pip install --quiet torch
 fi
-"$BENCH_VENV/bin/python" -m pip install --quiet deepxde neuraloperator reservoirpy==0.4.2
+"$BENCH_VENV/bin/python" -m pip install --quiet deepxde neuraloperator reservoirpy==0.4.2 dapper==1.7.1
 DDE_BACKEND=pytorch "$BENCH_VENV/bin/python" -c \
     'import deepxde, neuralop, reservoirpy, torch; print(f"deepxde {deepxde.__version__}, neuralop {neuralop.__version__}, reservoirpy {reservoirpy.__version__}, torch {torch.__version__} in '"$BENCH_VENV"'")'

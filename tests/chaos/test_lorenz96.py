@@ -354,6 +354,25 @@ def test_lorenz1996_leading_lyapunov_exponents_vs_dapper():
     np.testing.assert_allclose(lam, [9.47, 9.3, 8.72], atol=0.75)
 
 
+def test_lorenz1996_mean_and_variance_of_x_vs_dapper():
+    """Lorenz (1996) set. No paper found prints the mean and variance of X for this set (searched: Lorenz
+    1996, Schneider et al. 2017 and Lguensat et al. 2023, who calibrate on its moments, Carlu et al. 2019), so
+    the reference is another code's output: ``scripts/dapper_l96_stats.py --members 16 --mtu 1000`` (DAPPER
+    1.7.1's LorenzUV tendency and RK4, float64, dt 0.005, 20 MTU spin-up, samples every 0.05 MTU; 2-core AMD
+    EPYC, 2026-11-27) gives mean 2.5605 and variance 12.519 (standard errors 0.004 and 0.011 over the 16
+    members).
+
+    Ours: 8 members x 150 MTU (float32). The mean of X wanders slowly (100 MTU windows of one run differ by up
+    to ~0.15), so the measured spread of six such 8 x 150 MTU estimates sets the tolerances: standard deviations
+    0.021 (mean) and 0.059 (variance), tolerances ~3.5 sigma. This one gives 2.5606 and 12.516."""
+    p = l96.parameter_set("lorenz1996")
+    x0, y0 = l96.initial_conditions(p, jax.random.key(5), 8)
+    xs, _ = l96.simulate_two_level(p, x0, y0, n_steps=34000, save_every=10, save_y=False)
+    xs = np.asarray(xs, np.float64)[:, 400:]  # drop 20 MTU of spin-up
+    assert xs.mean() == pytest.approx(2.5605, abs=0.08)
+    assert xs.var() == pytest.approx(12.519, abs=0.22)
+
+
 @pytest.fixture(scope="module")
 def wilks_subgrid():
     """get(F) -> (X, U) for the Wilks (2005) set K = 8, J = 32, h = 1, b = c = 10 and forcing F:

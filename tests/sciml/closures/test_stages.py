@@ -69,3 +69,21 @@ def test_cost_benchmark_and_figures(ctx, eval_cfg, tmp_path):
     assert [p.name for p in paths] == ["cost.png"] and paths[0].stat().st_size > 1000
     with pytest.raises(ValueError, match="K=8"):
         l96_bench.cost_benchmark(dataclasses.replace(cfg, Ks=(8,)), model, meta, "quick")
+
+
+def test_cost_benchmark_skips_a_full_model_that_does_not_fit(ctx, eval_cfg, tmp_path, monkeypatch):
+    from sciml.closures import cost
+
+    model, meta = closure_eval.load_trained("mno", dataclasses.replace(eval_cfg, closures=("mno",)), ctx)
+    # memory for K = J = 16 and for J = 10 at K = 32, not for K = J = 32
+    monkeypatch.setattr(cost, "available_memory_bytes", lambda: cost.two_level_bytes(32, 31))
+    cfg = l96_bench.BenchL96Config(Ks=(16, 32), full_max_values=2e4, coarse_max_steps=5, repeats=1)
+    records, rows = l96_bench.cost_benchmark(cfg, model, meta, "quick")
+    names = {r.name for r in records}
+    assert {"speedup/K=16", "speedup_J10/K=32", "cost_s_per_mtu/mno/K=32"} <= names
+    assert "speedup/K=32" not in names
+    assert rows[1]["speedup_J=K"].startswith("not measured: the two-level model at K=32, J=32 needs about")
+    assert isinstance(rows[1]["speedup_J=10"], float)
+    assert [p.name for p in l96_bench.figures(tmp_path, None, rows)] == ["cost.png"]
+    with pytest.raises(cost.TooLargeForMemory, match="K=64, J=64"):
+        cost.time_two_level(dataclasses.replace(parameter_set("lorenz1996"), K=64, J=64), max_steps=1)
