@@ -4,7 +4,8 @@ A *formulation* turns a model into per-point residuals and data losses; the trai
 generic over it:
 
 * ``residuals(model, points (n, 2)) -> (n, k)``: ``k`` residual components per point,
-  vectorised over the points (forward-mode derivatives from :mod:`pdes.problems`);
+  vectorised over the points (the derivatives of :mod:`pdes.problems`; by default the
+  first derivatives at each point share one reverse pass, :mod:`sciml.pinn.derivatives`);
 * ``data_losses(model) -> {"ic": ..., "bc": ...}``: mean squared misfits of the initial
   and boundary conditions that are not built into the network.
 
@@ -22,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jaxtyping import Array, Float
+
+from .derivatives import DERIVATIVES, shared_gradient_field
 
 BALANCING = ("fixed", "grad_norm")
 
@@ -59,7 +62,10 @@ class LossConfig:
 @dataclass(frozen=True, eq=False)
 class EulerianPinn:
     """``u(x, t)`` of ``problem`` with resolved ``params``; soft terms for the conditions the
-    network does not impose (``soft_ic``, ``soft_bc``)."""
+    network does not impose (``soft_ic``, ``soft_bc``). ``derivatives``: ``"shared_reverse"``
+    (``u_x`` and ``u_t`` at a point from one ``value_and_grad``, see
+    :func:`sciml.pinn.derivatives.shared_gradient_field`) or ``"forward"`` (the residual's
+    own ``jax.jvp`` calls on the network); the two agree up to rounding."""
 
     problem: object
     params: dict
@@ -69,24 +75,33 @@ class EulerianPinn:
     ic_u: np.ndarray
     bc_t: np.ndarray
     n_components: int = 1
+    derivatives: str = "shared_reverse"
+
+    def __post_init__(self):
+        if self.derivatives not in DERIVATIVES:
+            raise ValueError(f"unknown derivatives {self.derivatives!r}; known: {', '.join(DERIVATIVES)}")
 
     @classmethod
-    def build(cls, problem, params, network_cfg, loss_cfg: LossConfig, dtype="float32", initial=None) -> EulerianPinn:
+    def build(cls, problem, params, network_cfg, loss_cfg: LossConfig, dtype="float32", initial=None,
+              derivatives: str = "shared_reverse") -> EulerianPinn:
         """``initial(x)`` overrides the problem's initial condition (time-marching windows)."""
         a, b = problem.x_domain
         x = np.linspace(a, b, loss_cfg.n_ic, endpoint=not problem.periodic)
         u0 = np.asarray(initial(jnp.asarray(x)) if initial is not None else problem.initial(jnp.asarray(x), params))
         t = np.linspace(*problem.t_domain, loss_cfg.n_bc)
         return cls(problem, dict(params), network_cfg.ic == "soft", network_cfg.bc == "soft",
-                   x.astype(dtype), u0.astype(dtype), t.astype(dtype))
+                   x.astype(dtype), u0.astype(dtype), t.astype(dtype), derivatives=derivatives)
 
     @property
     def loss_names(self) -> tuple[str, ...]:
         return ("res",) + ("ic",) * self.soft_ic + ("bc",) * self.soft_bc
 
     def residuals(self, model, points: Float[Array, "n 2"]) -> Float[Array, "n 1"]:
-        r = jax.vmap(lambda x, t: self.problem.pde_residual(model, x, t, self.params))(points[:, 0], points[:, 1])
-        return r[:, None]
+        def one(x, t):
+            u = shared_gradient_field(model, x, t) if self.derivatives == "shared_reverse" else model
+            return self.problem.pde_residual(u, x, t, self.params)
+
+        return jax.vmap(one)(points[:, 0], points[:, 1])[:, None]
 
     def data_losses(self, model) -> dict[str, Float[Array, ""]]:
         """Both boundaries are one batch of ``2 n_bc`` points; on a periodic domain ``u`` and
