@@ -36,6 +36,9 @@ def test_stage_writes_every_record_kind(tmp_path, tiny_chaos_database):
     assert [(r["system"], r["model"]) for r in sweep] == [("Lorenz", "shplrnn-agtf")] and sweep[0]["d_h"] is not None
     seeds = sorted(r.seed for r in bench.records if r.name == "d_stsp/Lorenz/shplrnn-agtf")
     assert seeds == [0, 1]
+    # a run shorter than train-dsr's says so where its goal is shown
+    agtf = next(r for r in bench.records if r.name == "d_stsp/Lorenz/shplrnn-agtf")
+    assert "shortened run: 2 of the 1600 epochs" in agtf.reference["source"]
     # NG-RC on Gauthier's own recipe is a real reproduction: within its tolerance of the paper's 2.1e-3
     gauthier = next(r for r in bench.records if r.name == "nrmse/Lorenz/ngrc_gauthier_recipe")
     assert gauthier.goal_met
