@@ -2,7 +2,8 @@
 
 Pieces (each its own module): networks and embeddings (:mod:`.networks`,
 :mod:`.embeddings`), collocation samplers incl. R3 and causal R3 (:mod:`.samplers`), causal
-weights (:mod:`.causal`), loss terms and weights (:mod:`.losses`), Lagrangian PINNs
+weights (:mod:`.causal`), loss terms and weights (:mod:`.losses`), first derivatives of a
+network at a point from one shared reverse pass (:mod:`.derivatives`), Lagrangian PINNs
 (:mod:`.lpinn`), the generic trainer (:mod:`.train`), the method registry (:mod:`.methods`),
 a whole run against a :mod:`pdes.problems` reference, optionally until a target error
 (:mod:`.run`), and speed measurement (:mod:`.speed`).
@@ -13,6 +14,7 @@ a whole run against a :mod:`pdes.problems` reference, optionally until a target 
 
 from . import methods, samplers, speed
 from .causal import CausalConfig, causal_loss, causal_weights, chunk_losses, next_eps_index
+from .derivatives import shared_gradient_field
 from .embeddings import CoordinateScaling, FourierFeatures
 from .losses import EulerianPinn, LossConfig, grad_norm_weights
 from .lpinn import LagrangianNet, LagrangianPinn, build_lagrangian
@@ -57,6 +59,7 @@ __all__ = [
     "resolve",
     "run",
     "samplers",
+    "shared_gradient_field",
     "speed",
     "uniform_points",
 ]

@@ -21,27 +21,46 @@ import jax
 from .train import Trainer
 
 
+class InterleavedTimer:
+    """Compiled ``chunk``-step functions of several trainers and their running states, so that
+    further interleaved rounds can be timed later (e.g. right next to another program's
+    timing, under the same load); the first, compiling, chunk of each is run untimed."""
+
+    def __init__(self, trainers: dict[str, Trainer], *, chunk: int, key: jax.Array | None = None):
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got chunk={chunk}")
+        key = jax.random.key(1) if key is None else key
+        self.chunk = chunk
+        self._runs = {}
+        for name, trainer in trainers.items():
+            fn = trainer.chunk_fn(chunk)
+            state, logs = fn(trainer.init(key))
+            jax.block_until_ready(logs)
+            self._runs[name] = [fn, state]
+
+    def rounds(self, rounds: int, only: tuple[str, ...] | None = None) -> dict[str, list[float]]:
+        """Steps/s of ``rounds`` chunks of every trainer (or of those in ``only``), in turn."""
+        if rounds < 1:
+            raise ValueError(f"rounds must be >= 1, got rounds={rounds}")
+        names = [n for n in self._runs if only is None or n in only]
+        rates: dict[str, list[float]] = {name: [] for name in names}
+        for _ in range(rounds):
+            for name in names:
+                run = self._runs[name]
+                start = time.perf_counter()
+                run[1], logs = run[0](run[1])
+                jax.block_until_ready(logs)
+                rates[name].append(self.chunk / (time.perf_counter() - start))
+        return rates
+
+
 def interleaved_rates(trainers: dict[str, Trainer], *, chunk: int, rounds: int,
                       key: jax.Array | None = None) -> dict[str, list[float]]:
     """Steps/s of ``rounds`` chunks of ``chunk`` fused steps of every trainer, timed in turn
     after one compiling (untimed) chunk each; returns the rates per trainer."""
     if chunk < 1 or rounds < 1:
         raise ValueError(f"chunk and rounds must be >= 1, got chunk={chunk}, rounds={rounds}")
-    key = jax.random.key(1) if key is None else key
-    runs = {}
-    for name, trainer in trainers.items():
-        fn = trainer.chunk_fn(chunk)
-        state, logs = fn(trainer.init(key))
-        jax.block_until_ready(logs)
-        runs[name] = [fn, state]
-    rates: dict[str, list[float]] = {name: [] for name in trainers}
-    for _ in range(rounds):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run[1], logs = run[0](run[1])
-            jax.block_until_ready(logs)
-            rates[name].append(chunk / (time.perf_counter() - start))
-    return rates
+    return InterleavedTimer(trainers, chunk=chunk, key=key).rounds(rounds)
 
 
 def amortised_flops(flops: float, base_flops: float, period: int) -> float:

@@ -1,7 +1,8 @@
 """The generic training loop of physics-informed runs.
 
-One jitted step computes the residuals of a formulation at the sampler's points (forward-mode
-derivatives, vectorised over points), the loss (optionally causal), its gradient, an Adam
+One jitted step computes the residuals of a formulation at the sampler's points (vectorised
+over points; the Eulerian formulation takes a point's first derivatives from one shared
+reverse pass, :mod:`sciml.pinn.derivatives`), the loss (optionally causal), its gradient, an Adam
 update with exponentially decaying learning rate, the loss weights (fixed or gradient-norm
 balanced), the causal schedule and the sampler's next points. ``chunk`` steps are fused
 under one ``lax.scan``: no host round trip inside a chunk. Between chunks the host checks the

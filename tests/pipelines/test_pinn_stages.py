@@ -74,6 +74,9 @@ def test_bench_writes_records_and_reuses_runs(tmp_path, capsys, monkeypatch):
     names = [r.name for r in bench.records]
     assert names.count("rel_l2/convection_beta50/r3") == 2 and "r3_overhead" in names
     assert {"steps_per_s/pinn", "steps_per_s/r3"} <= set(names) and "speedup_vs_deepxde" not in names
+    pinn_speed = next(r for r in bench.records if r.name == "steps_per_s/pinn")
+    assert pinn_speed.extra["derivatives"] == "shared_reverse"
+    assert pinn_speed.extra["forward_derivatives_steps_per_s"] > 0
     assert "DeepXDE not measured" in bench.tables["notes"][0]["deepxde"]
     sweep = {r.name: r for r in bench.records if r.extra and r.extra.get("run") == "sweep"}
     assert set(sweep) == {"rel_l2/convection_beta50/lpinn"}  # r3 ran in main
@@ -127,3 +130,13 @@ def test_deepxde_script_runs_both_modes_with_our_point_counts():
     assert len(json.loads(out.stdout.strip().splitlines()[-1])["block_rates"]) == 2
     bad = subprocess.run([str(python), script, "speed", "--points", "10"], capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and "--points=10" in bad.stderr
+
+
+def test_one_core_speed_run_times_our_trainer_in_a_process_on_one_cpu():
+    from pathlib import Path
+
+    cfg = pinn_bench.BenchPinnConfig(speed_steps=4, speed_rounds=2, n_points=16, n_ic=4, n_bc=4)
+    rates, note = pinn_bench.one_core_rates(cfg, Path(pinn_bench.__file__).resolve().parents[2])
+    if "not available" in note:
+        pytest.skip(note)
+    assert note.startswith("one-core run on CPU") and len(rates) == 2 and min(rates) > 0

@@ -7,7 +7,7 @@ import pytest
 from pdes import problems
 from sciml.pinn import (EulerianPinn, LossConfig, NetworkConfig, SamplerConfig, TrainConfig, Trainer, build_network,
                         build_sampler)
-from sciml.pinn.speed import amortised_flops, interleaved_rates, peak_gflops
+from sciml.pinn.speed import InterleavedTimer, amortised_flops, interleaved_rates, peak_gflops
 
 
 def _trainer(sampler):
@@ -24,6 +24,16 @@ def test_interleaved_rates_time_every_trainer_every_round():
     assert set(rates) == {"pinn", "r3"} and all(len(r) == 2 and min(r) > 0 for r in rates.values())
     with pytest.raises(ValueError, match="rounds"):
         interleaved_rates({"pinn": _trainer("fixed")}, chunk=3, rounds=0)
+
+
+def test_timer_times_further_rounds_of_a_subset_and_advances_the_state():
+    timer = InterleavedTimer({"pinn": _trainer("fixed"), "r3": _trainer("r3")}, chunk=3)
+    first = timer.rounds(1)
+    more = timer.rounds(2, only=("pinn",))
+    assert set(first) == {"pinn", "r3"} and set(more) == {"pinn"} and len(more["pinn"]) == 2
+    assert int(timer._runs["pinn"][1].step) == 3 * 4 and int(timer._runs["r3"][1].step) == 3 * 2
+    with pytest.raises(ValueError, match="rounds"):
+        timer.rounds(0)
 
 
 def test_flops_of_the_pool_pass_are_amortised_over_the_period():
