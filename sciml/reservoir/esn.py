@@ -36,7 +36,8 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .ridge import ridge_solve
 
-__all__ = ["ESN", "fit", "fit_next_step", "forecast", "predict", "run_reservoir", "readout_features"]
+__all__ = ["ESN", "fit", "fit_and_forecast", "fit_next_step", "forecast", "predict", "run_reservoir",
+           "readout_features"]
 
 
 class ESN(eqx.Module):
@@ -169,6 +170,26 @@ def fit_next_step(esn: ESN, series: Float[Array, "T D"], *, beta: float, warmup:
     return fit(esn, series[:-1], series[1:], beta=beta, warmup=warmup)
 
 
+def fit_and_forecast(esn: ESN, series: Float[Array, "T D"], n_steps: int, *, beta: float, warmup: int = 0
+                     ) -> tuple[ESN, Float[Array, "S D"]]:
+    """:func:`fit_next_step` on ``series`` then :func:`forecast` of the ``n_steps`` values after it, with one
+    teacher-forced pass over the series instead of two (the forecast starts from the fit's last state, which
+    is the state :func:`forecast` would recompute from zero). Returns the fitted ESN and (n_steps, D)."""
+    series = jnp.asarray(series)
+    _check_inputs(esn, series)
+    _check_positive_int("n_steps", n_steps)
+    if esn.w_out.shape[1] != esn.n_inputs:
+        raise ValueError(f"a closed-loop forecast needs outputs = inputs, got {esn.w_out.shape[1]} outputs "
+                         f"for {esn.n_inputs} inputs")
+    if not 0 <= warmup < series.shape[0] - 2:
+        raise ValueError(f"warmup must be in [0, {series.shape[0] - 3}] for a series of {series.shape[0]} points, "
+                         f"got {warmup}")
+    states = run_reservoir(esn, series)  # row t: the state after reading series[t]
+    feats = readout_features(series[warmup:-1], states[warmup:-1])
+    esn = eqx.tree_at(lambda m: m.w_out, esn, ridge_solve(feats, series[warmup + 1:], beta, unpenalized=1))
+    return esn, _closed_loop(esn, states[-1], esn.readout(series[-1], states[-1]), n_steps)
+
+
 def predict(esn: ESN, inputs: Float[Array, "T D"]) -> Float[Array, "T O"]:
     """Teacher-forced readout at every step (from the zero state): row t is W_out^T [1, inputs[t], r_{t+1}]."""
     inputs = jnp.asarray(inputs)
@@ -187,14 +208,18 @@ def forecast(esn: ESN, context: Float[Array, "C D"], n_steps: int) -> Float[Arra
     _check_positive_int("n_steps", n_steps)
     context = jnp.asarray(context)
     states = run_reservoir(esn, context)
-    y0 = esn.readout(context[-1], states[-1])
+    return _closed_loop(esn, states[-1], esn.readout(context[-1], states[-1]), n_steps)
+
+
+def _closed_loop(esn: ESN, r: Float[Array, " N"], y0: Float[Array, " D"], n_steps: int) -> Float[Array, "S D"]:
+    """``n_steps`` predictions from state ``r`` and first prediction ``y0``, each fed back as the next input."""
 
     def body(carry, _):
         r, y = carry
         r = esn.step(r, y)
         return (r, esn.readout(y, r)), y
 
-    _, ys = jax.lax.scan(body, (states[-1], y0), None, length=n_steps)
+    _, ys = jax.lax.scan(body, (r, y0), None, length=n_steps)
     return ys
 
 

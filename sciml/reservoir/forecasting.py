@@ -115,8 +115,7 @@ def spec_for(name: str, **overrides):
 
 @eqx.filter_jit
 def _esn_fit_forecast(model, train, n_steps, beta, warmup):
-    model = esn_mod.fit_next_step(model, train, beta=beta, warmup=warmup)
-    return esn_mod.forecast(model, train, n_steps)
+    return esn_mod.fit_and_forecast(model, train, n_steps, beta=beta, warmup=warmup)[1]
 
 
 @eqx.filter_jit

@@ -51,6 +51,11 @@ def test_closed_loop_forecast_of_a_sine():
     assert np.max(np.abs(pred - series[1000:])) < 0.05
     # the first closed-loop value is the teacher-forced readout after the context
     np.testing.assert_allclose(pred[0], np.asarray(esn.predict(model, series[:1000]))[-1], atol=1e-12)
+    # one teacher-forced pass instead of two: the same readout and the same forecast
+    fresh = ESN(2, 100, spectral_radius=0.9, connectivity=0.1, input_scaling=0.5, key=jax.random.key(3))
+    fitted, pred_once = esn.fit_and_forecast(fresh, series[:1000], 200, beta=1e-8, warmup=50)
+    np.testing.assert_allclose(np.asarray(fitted.w_out), np.asarray(model.w_out), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(pred_once), pred, atol=1e-6)
 
 
 def test_bad_input():
@@ -63,3 +68,7 @@ def test_bad_input():
         esn.run_reservoir(model, jnp.ones((5, 3)))
     with pytest.raises(ValueError, match="warmup"):
         esn.fit_next_step(model, np.ones((5, 2)), beta=1.0, warmup=10)
+    with pytest.raises(ValueError, match="warmup must be in \\[0, 2\\] for a series of 5 points, got 3"):
+        esn.fit_and_forecast(model, np.ones((5, 2)), 4, beta=1.0, warmup=3)
+    with pytest.raises(ValueError, match="n_steps"):
+        esn.fit_and_forecast(model, np.ones((5, 2)), 0, beta=1.0)
