@@ -273,6 +273,8 @@ def plrnn_lorenz(cfg: BenchDSRConfig, profile: str) -> tuple[list[Record], list[
     import jax
     import jax.numpy as jnp
 
+    from pipelines.config import load_config
+    from pipelines.stages.dsr_train import TrainDsrConfig
     from sciml import plrnn
 
     # evaluated on the whole test series, as the reference does: D_stsp from 30^3 bins is biased
@@ -280,15 +282,13 @@ def plrnn_lorenz(cfg: BenchDSRConfig, profile: str) -> tuple[list[Record], list[
     train, test, dt = plrnn.system_series("Lorenz", n_points=cfg.plrnn_points, pts_per_period=150, noise=0.05)
     keys = jnp.stack([jax.random.key(s) for s in cfg.plrnn_seeds])
     records, rows = [], []
-    from pipelines.config import load_config
-    from pipelines.stages.dsr_train import TrainDsrConfig
-
     train_epochs = load_config(TrainDsrConfig, "train-dsr", profile).epochs
+    shortened = (f"shortened run: {cfg.plrnn_epochs} of the {train_epochs} epochs of train-dsr's {profile} profile, "
+                 "the length the goal is judged at (make train-dsr; the committed CPU run: "
+                 "reports/full/dsr-agtf-1600epochs-cpu-2core.json)") if cfg.plrnn_epochs < train_epochs else None
+    note_extra = {"note": shortened} if shortened else {}
     for method in cfg.plrnn_methods:
         fcfg = _plrnn_config(cfg, profile, method)
-        shortened = (f"shortened run: {fcfg.epochs} of the {train_epochs} epochs of train-dsr's {profile} profile, "
-                     "the length the goal is judged at (make train-dsr; the committed CPU run: "
-                     "reports/full/dsr-agtf-1600epochs-cpu-2core.json)") if fcfg.epochs < train_epochs else None
         models, info = plrnn.fit_ensemble(train, fcfg, keys)
         name = f"shplrnn-{method}"
         met = 0
@@ -300,7 +300,7 @@ def plrnn_lorenz(cfg: BenchDSRConfig, profile: str) -> tuple[list[Record], list[
             extra = {"status": result["status"], "diverged_at": result["diverged_at"], "epochs": fcfg.epochs,
                      "steps": fcfg.epochs * fcfg.batches_per_epoch, "seq_len": fcfg.seq_len,
                      "latent": fcfg.latent, "hidden": fcfg.hidden, "training_diverged_epoch": info["diverged_epoch"][i],
-                     "final_alpha": info["alpha"][i], **({"note": shortened} if shortened else {})}
+                     "final_alpha": info["alpha"][i], **note_extra}
             records += _scores("Lorenz", name, seed, result, profile, extra, targets=method == "agtf", note=shortened)
             ok = result["status"] == "ok" and result["d_stsp"] < PLRNN_TARGETS["d_stsp"] and result["d_h"] < PLRNN_TARGETS["d_h"]
             met += ok
@@ -315,8 +315,7 @@ def plrnn_lorenz(cfg: BenchDSRConfig, profile: str) -> tuple[list[Record], list[
             name=f"seeds_meeting_target/Lorenz/{name}", value=float(met), unit="seeds", better="higher", profile=profile,
             reference={"value": 4.0, "source": PLRNN_SOURCE + ": 4 of 5 seeds" + (f"; {shortened}" if shortened else "")}
             if method == "agtf" else None,
-            extra={"of": len(cfg.plrnn_seeds), "epochs": fcfg.epochs, "targets": PLRNN_TARGETS,
-                   **({"note": shortened} if shortened else {})}))
+            extra={"of": len(cfg.plrnn_seeds), "epochs": fcfg.epochs, "targets": PLRNN_TARGETS, **note_extra}))
     return records, rows
 
 

@@ -158,10 +158,13 @@ def fit(esn: ESN, inputs: Float[Array, "T D"], targets: Float[Array, "T O"], *, 
                          f"and the readout, got {targets.shape}")
     if not 0 <= warmup < inputs.shape[0] - 1:
         raise ValueError(f"warmup must be in [0, {inputs.shape[0] - 2}] for {inputs.shape[0]} inputs, got {warmup}")
-    states = run_reservoir(esn, inputs)
+    return _fit_readout(esn, inputs, run_reservoir(esn, inputs), targets, beta, warmup)
+
+
+def _fit_readout(esn: ESN, inputs, states, targets, beta, warmup: int) -> ESN:
+    """``esn`` with the ridge readout of ``targets[t]`` on [1, inputs[t], states[t]], t >= warmup (no checks)."""
     feats = readout_features(inputs[warmup:], states[warmup:])
-    w_out = ridge_solve(feats, targets[warmup:], beta, unpenalized=1)
-    return eqx.tree_at(lambda m: m.w_out, esn, w_out)
+    return eqx.tree_at(lambda m: m.w_out, esn, ridge_solve(feats, targets[warmup:], beta, unpenalized=1))
 
 
 def fit_next_step(esn: ESN, series: Float[Array, "T D"], *, beta: float, warmup: int = 0) -> ESN:
@@ -177,16 +180,12 @@ def fit_and_forecast(esn: ESN, series: Float[Array, "T D"], n_steps: int, *, bet
     is the state :func:`forecast` would recompute from zero). Returns the fitted ESN and (n_steps, D)."""
     series = jnp.asarray(series)
     _check_inputs(esn, series)
-    _check_positive_int("n_steps", n_steps)
-    if esn.w_out.shape[1] != esn.n_inputs:
-        raise ValueError(f"a closed-loop forecast needs outputs = inputs, got {esn.w_out.shape[1]} outputs "
-                         f"for {esn.n_inputs} inputs")
+    _check_closed_loop(esn, n_steps)
     if not 0 <= warmup < series.shape[0] - 2:
         raise ValueError(f"warmup must be in [0, {series.shape[0] - 3}] for a series of {series.shape[0]} points, "
                          f"got {warmup}")
     states = run_reservoir(esn, series)  # row t: the state after reading series[t]
-    feats = readout_features(series[warmup:-1], states[warmup:-1])
-    esn = eqx.tree_at(lambda m: m.w_out, esn, ridge_solve(feats, series[warmup + 1:], beta, unpenalized=1))
+    esn = _fit_readout(esn, series[:-1], states[:-1], series[1:], beta, warmup)
     return esn, _closed_loop(esn, states[-1], esn.readout(series[-1], states[-1]), n_steps)
 
 
@@ -202,10 +201,7 @@ def forecast(esn: ESN, context: Float[Array, "C D"], n_steps: int) -> Float[Arra
 
     Returns the predictions of the n_steps values that follow ``context``, shape (n_steps, D).
     """
-    if esn.w_out.shape[1] != esn.n_inputs:
-        raise ValueError(f"a closed-loop forecast needs outputs = inputs, got {esn.w_out.shape[1]} outputs "
-                         f"for {esn.n_inputs} inputs")
-    _check_positive_int("n_steps", n_steps)
+    _check_closed_loop(esn, n_steps)
     context = jnp.asarray(context)
     states = run_reservoir(esn, context)
     return _closed_loop(esn, states[-1], esn.readout(context[-1], states[-1]), n_steps)
@@ -226,6 +222,13 @@ def _closed_loop(esn: ESN, r: Float[Array, " N"], y0: Float[Array, " D"], n_step
 def _check_inputs(esn: ESN, inputs) -> None:
     if inputs.ndim != 2 or inputs.shape[1] != esn.n_inputs:
         raise ValueError(f"inputs must have shape (T, {esn.n_inputs}), got {tuple(inputs.shape)}")
+
+
+def _check_closed_loop(esn: ESN, n_steps) -> None:
+    if esn.w_out.shape[1] != esn.n_inputs:
+        raise ValueError(f"a closed-loop forecast needs outputs = inputs, got {esn.w_out.shape[1]} outputs "
+                         f"for {esn.n_inputs} inputs")
+    _check_positive_int("n_steps", n_steps)
 
 
 def _check_positive_int(name: str, value) -> None:
