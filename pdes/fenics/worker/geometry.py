@@ -120,12 +120,15 @@ def quarter_plate_with_hole(length: float, radius: float, size: float, *, hole_s
         return _mesh(gmsh, size, order, fields)
 
 
-def square_with_void(boundary: np.ndarray, size: float, *, order: int = 1):
+def square_with_void(boundary: np.ndarray, size: float, *, void_size: float | None = None,
+                     void_grading: float = 0.2, order: int = 1):
     """The unit square [0, 1]^2 minus the star-shaped void enclosed by the closed spline through
     ``boundary`` ((n, 2) points in order, not repeating the first).
 
     An empty ``boundary`` (shape (0, 2)) gives the solid square. Facet tags: LEFT, RIGHT,
-    BOTTOM, TOP, HOLE.
+    BOTTOM, TOP, HOLE. ``void_size`` (default ``size``) is the element size on the void,
+    growing linearly to ``size`` at a distance ``void_grading`` from it (a point cloud dense
+    near the void, as Geo-FNO's elasticity meshes).
     """
     boundary = np.asarray(boundary, float).reshape(-1, 2)
     with _session("unit cell with void") as gmsh:
@@ -147,7 +150,11 @@ def square_with_void(boundary: np.ndarray, size: float, *, order: int = 1):
             LEFT: lambda x, y: abs(x) < eps, BOTTOM: lambda x, y: abs(y) < eps,
             RIGHT: lambda x, y: abs(x - 1) < eps, TOP: lambda x, y: abs(y - 1) < eps,
         }, default=HOLE)
-        return _mesh(gmsh, size, order)
+        fields = []
+        if len(boundary) and void_size is not None and void_size < size:
+            hole_curves = lambda: [int(c) for c in gmsh.model.getEntitiesForPhysicalGroup(1, HOLE)]  # noqa: E731
+            fields.append(_boundary_size_field(hole_curves, void_size, size, void_grading))
+        return _mesh(gmsh, size, order, fields)
 
 
 def finned_plate(width: float, base_height: float, fins: np.ndarray, size: float, *, order: int = 1):

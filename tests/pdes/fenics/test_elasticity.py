@@ -84,3 +84,10 @@ def test_dataset_sample_is_a_valid_contract_dataset_and_deterministic():
     # no node inside the void
     centre = np.hypot(ds["x"].values - 0.5, ds["y"].values - 0.5)
     assert centre.min() > 0.2 - 1e-9
+    # graded as Geo-FNO's clouds: nodes near the void are closer together than far from it
+    xy = np.stack([ds["x"].values, ds["y"].values], 1)
+    spacing = np.sort(np.linalg.norm(xy[:, None] - xy[None], axis=-1), axis=1)[:, 1]
+    gap = centre - np.interp(np.arctan2(xy[:, 1] - 0.5, xy[:, 0] - 0.5) % (2 * np.pi),
+                             ds["theta"].values, radius, period=2 * np.pi)
+    near, far = np.median(spacing[gap < 0.02]), np.median(spacing[gap > 0.2])
+    assert near < 0.5 * far, (near, far)

@@ -136,7 +136,9 @@ def void_radius(theta: np.ndarray, rho_cos: np.ndarray, rho_sin: np.ndarray) -> 
 
 @solver("elasticity_void")
 def elasticity_void(params: dict) -> dict:
-    """Params: ``mesh_size``; ``rho_cos``, ``rho_sin`` ((K+1,) Fourier coefficients of rho,
+    """Params: ``mesh_size`` (m, element size away from the void); ``void_size`` (m, default
+    ``mesh_size``: element size on the void, growing to ``mesh_size`` over ``void_grading``
+    (m, default 0.2)); ``rho_cos``, ``rho_sin`` ((K+1,) Fourier coefficients of rho,
     k = 0..K; both empty for a solid cell without void); ``n_boundary`` (64: spline points on
     the void, also the returned radius samples); ``E`` (Pa), ``nu``; ``traction`` t (Pa, on
     the top edge, in y); ``bottom``: "clamped" (u = 0, Geo-FNO) or "roller" (u_y = 0, and u_x = 0
@@ -158,7 +160,11 @@ def elasticity_void(params: dict) -> dict:
         boundary = 0.5 + radius[:, None] * np.c_[np.cos(theta), np.sin(theta)]
     else:
         theta, radius, boundary = np.zeros(0), np.zeros(0), np.zeros((0, 2))
-    msh, _, ft = geometry.square_with_void(boundary, size)
+    void_size = float(params.get("void_size", size))
+    if not 0 < void_size <= size:
+        raise ValueError(f"void_size={void_size} must be in (0, mesh_size={size}]")
+    msh, _, ft = geometry.square_with_void(boundary, size, void_size=void_size,
+                                           void_grading=float(params.get("void_grading", 0.2)))
     bottom = ft.indices[ft.values == geometry.BOTTOM]
     support = params.get("bottom", "clamped")
 
