@@ -116,7 +116,9 @@ def run(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
                               profile=ctx.profile, extra={"n_train": m["n_train"], "batch_size": train_cfg.batch_size}))
         records.append(Record(name=f"inference_s_per_sample/{name}", value=m["inference_s_per_sample"], unit="s",
                               better="lower", profile=ctx.profile))
-        print(f"{pair}: rel L2 {m['rel_l2_test']:.3e}, {m['s_per_epoch']:.3g} s/epoch")
+        roundtrip = (m.get("setup") or {}).get("grid_roundtrip_rel_l2_test")
+        print(f"{pair}: rel L2 {m['rel_l2_test']:.3e}, {m['s_per_epoch']:.3g} s/epoch"
+              + (f" (outputs through the grids and back: {roundtrip:.3e})" if roundtrip is not None else ""))
     if cfg.superres_subsample:
         records += superresolution(cfg, ctx)
     for (data, model), m in results.items():

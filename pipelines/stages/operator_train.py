@@ -163,6 +163,8 @@ def run(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
     metrics = train_operator(cfg, ctx)
     extra = (f", at {metrics['test_resolution']} after training at {metrics['train_resolution']}: "
              f"{metrics['rel_l2_test_full_resolution']:.3e}" if "rel_l2_test_full_resolution" in metrics else "")
+    if (roundtrip := (metrics.get("setup") or {}).get("grid_roundtrip_rel_l2_test")) is not None:
+        extra += f" (the true outputs through the grids and back: {roundtrip:.3e})"
     print(f"{cfg.model} on {cfg.data}: test relative L2 {metrics['rel_l2_test']:.3e}{extra}; "
           f"{metrics['s_per_epoch']:.3g} s/epoch (compile {metrics['compile_s']:.1f} s)")
     print(json.dumps({k: metrics[k] for k in ("rel_l2_test", "s_per_epoch", "inference_s_per_sample")}))
