@@ -187,7 +187,7 @@ def speeds(cfg: BenchPinnConfig, baseline: bool = True):
         problem, params, m = pinn.resolve(rc)
         model = pinn.build_network(rc.network, problem, params, key=jax.random.key(0))
         form = pinn.EulerianPinn.build(problem, params, rc.network, rc.loss, derivatives=derivatives)
-        sampler = pinn.build_sampler(m.sampler, rc.sampler, problem.x_domain, problem.t_domain)
+        sampler = pinn.build_sampler(m.sampler, rc.sampler, problem.x_domain, problem.t_domain, steps=rc.train.steps)
         trainers[method] = pinn.Trainer(model, form, sampler, rc.loss, rc.train, rc.causal if m.causal else None)
     timer = InterleavedTimer(trainers, chunk=chunk)
     rates = timer.rounds(cfg.speed_rounds)

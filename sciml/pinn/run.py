@@ -166,7 +166,8 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
             arrays = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(arrays),
                                                   jax.tree_util.tree_leaves(eqx.filter(previous, eqx.is_array)))
             model = eqx.combine(arrays, static)
-        sampler = build_sampler(method.sampler, cfg.sampler, sub.x_domain, sub.t_domain, cfg.network.dtype)
+        sampler = build_sampler(method.sampler, cfg.sampler, sub.x_domain, sub.t_domain, cfg.network.dtype,
+                                steps=cfg.train.steps)
         trainer = Trainer(model, form, sampler, cfg.loss, cfg.train, cfg.causal if method.causal else None)
         ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"window{k}"
         if log and cfg.windows > 1:

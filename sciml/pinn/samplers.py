@@ -32,6 +32,7 @@ step keeps R3's overhead over fixed points small.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 
@@ -225,8 +226,14 @@ def names() -> tuple[str, ...]:
     return tuple(_SAMPLERS)
 
 
-def build_sampler(name: str, cfg: SamplerConfig, x_domain, t_domain, dtype: str = "float32") -> AbstractSampler:
-    """The sampler called ``name``; an unknown name is an error listing the known ones."""
+def build_sampler(name: str, cfg: SamplerConfig, x_domain, t_domain, dtype: str = "float32",
+                  steps: int | None = None) -> AbstractSampler:
+    """The sampler called ``name``; an unknown name is an error listing the known ones.
+
+    ``steps``: the training steps it will serve, if known. ``rar_g`` then keeps room only for
+    the points it can add in that many steps (``n_add`` per ``period``, at most ``max_added``):
+    the loss runs over the whole buffer every step, so unused room would cost as much as points.
+    """
     if name not in _SAMPLERS:
         close = difflib.get_close_matches(name, names(), n=2)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -234,4 +241,6 @@ def build_sampler(name: str, cfg: SamplerConfig, x_domain, t_domain, dtype: str 
     if name == "rad" and cfg.pool < cfg.n_points:
         raise ValueError(f"rad draws n_points={cfg.n_points} distinct points from pool={cfg.pool}; raise pool")
     period = 1000 if name in ("rar_g", "rad") else 1
+    if name == "rar_g" and steps is not None:
+        cfg = dataclasses.replace(cfg, max_added=min(cfg.max_added, cfg.n_add * (int(steps) // (cfg.period or period))))
     return _SAMPLERS[name](cfg, tuple(map(float, x_domain)), tuple(map(float, t_domain)), dtype, period)

@@ -61,6 +61,15 @@ def test_rar_g_adds_the_largest_residual_pool_points():
     assert float(jnp.sum(new.active)) == 16  # capacity reached, no overflow
 
 
+def test_rar_g_buffer_holds_only_what_the_run_can_add():
+    cfg = SamplerConfig(n_points=10, n_add=3, max_added=60, pool=200, period=2)
+    assert build_sampler("rar_g", cfg, X, T).capacity == 70
+    assert build_sampler("rar_g", cfg, X, T, steps=9).capacity == 10 + 3 * 4  # updates after steps 2, 4, 6, 8
+    assert build_sampler("rar_g", cfg, X, T, steps=1000).capacity == 70  # max_added still caps it
+    assert build_sampler("rar_g", cfg, X, T, steps=1).capacity == 10
+    assert build_sampler("r3", cfg, X, T, steps=9).capacity == 10
+
+
 @pytest.mark.parametrize("name", samplers.names())
 def test_every_sampler_stays_in_the_domain(name):
     s = build_sampler(name, SamplerConfig(n_points=20, pool=40, n_add=2, max_added=4), X, T)
