@@ -90,6 +90,15 @@ def _boundary_size_field(curves: Callable[[], list[int]], size_min: float, size_
     return make
 
 
+def _graded_from_hole(gmsh, hole_size: float | None, size: float, dist: float) -> list:
+    """The size fields for element size ``hole_size`` on the HOLE curves growing to ``size`` over
+    ``dist``; none when ``hole_size`` is None or not below ``size``."""
+    if hole_size is None or hole_size >= size:
+        return []
+    hole_curves = lambda: [int(c) for c in gmsh.model.getEntitiesForPhysicalGroup(1, HOLE)]  # noqa: E731
+    return [_boundary_size_field(hole_curves, hole_size, size, dist)]
+
+
 # ---- builders -----------------------------------------------------------------------------
 def quarter_plate_with_hole(length: float, radius: float, size: float, *, hole_size: float | None = None,
                             order: int = 1):
@@ -113,11 +122,7 @@ def quarter_plate_with_hole(length: float, radius: float, size: float, *, hole_s
             LEFT: lambda x, y: abs(x) < eps, BOTTOM: lambda x, y: abs(y) < eps,
             RIGHT: lambda x, y: abs(x - length) < eps, TOP: lambda x, y: abs(y - length) < eps,
         }, default=HOLE)
-        fields = []
-        if hole_size is not None and hole_size < size:
-            hole_curves = lambda: [int(c) for c in gmsh.model.getEntitiesForPhysicalGroup(1, HOLE)]  # noqa: E731
-            fields.append(_boundary_size_field(hole_curves, hole_size, size, radius))
-        return _mesh(gmsh, size, order, fields)
+        return _mesh(gmsh, size, order, _graded_from_hole(gmsh, hole_size, size, radius))
 
 
 def square_with_void(boundary: np.ndarray, size: float, *, void_size: float | None = None,
@@ -150,11 +155,8 @@ def square_with_void(boundary: np.ndarray, size: float, *, void_size: float | No
             LEFT: lambda x, y: abs(x) < eps, BOTTOM: lambda x, y: abs(y) < eps,
             RIGHT: lambda x, y: abs(x - 1) < eps, TOP: lambda x, y: abs(y - 1) < eps,
         }, default=HOLE)
-        fields = []
-        if len(boundary) and void_size is not None and void_size < size:
-            hole_curves = lambda: [int(c) for c in gmsh.model.getEntitiesForPhysicalGroup(1, HOLE)]  # noqa: E731
-            fields.append(_boundary_size_field(hole_curves, void_size, size, void_grading))
-        return _mesh(gmsh, size, order, fields)
+        return _mesh(gmsh, size, order, _graded_from_hole(gmsh, void_size if len(boundary) else None, size,
+                                                           void_grading))
 
 
 def finned_plate(width: float, base_height: float, fins: np.ndarray, size: float, *, order: int = 1):
