@@ -33,9 +33,19 @@ from ._spectral import AbstractForm, SpectralConv, as_form
 
 __all__ = ["ACTIVATIONS", "FNO", "Pointwise", "activation_name", "gelu", "grid", "resolve_activation", "with_form"]
 
+_SQRT_HALF = float(np.sqrt(0.5))
+
+
 def gelu(x: Array) -> Array:
-    """Exact (erf) GELU, as ``torch.nn.functional.gelu`` in the original FNO."""
-    return jax.nn.gelu(x, approximate=False)
+    """Exact (erf) GELU ``x (1 + erf(x / sqrt 2)) / 2``, the formula of ``torch.nn.functional.gelu``
+    in the original FNO.
+
+    Not ``jax.nn.gelu(approximate=False)``: that evaluates ``erfc``, which XLA's CPU backend
+    computes about twice slower than ``erf``, and the activations are a large share of an FNO's
+    inference time. The two agree to 1e-6 (absolute; the erf form loses the relative accuracy of
+    the far negative tail, where both are below 1e-6 in size).
+    """
+    return 0.5 * x * (1.0 + jax.lax.erf(x * jnp.asarray(_SQRT_HALF, x.dtype)))
 
 
 ACTIVATIONS: dict[str, Callable[[Array], Array]] = {

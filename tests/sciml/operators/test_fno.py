@@ -104,3 +104,19 @@ def test_fno_learns_the_heat_semigroup_and_transfers_to_finer_grids():
         err[size] = float(operators.rel_l2(jax.jit(jax.vmap(model))(jnp.asarray(xs)), jnp.asarray(ys)))
     assert err[64] < 0.01, err
     assert err[256] < 2 * err[64], err
+
+
+def test_gelu_is_the_exact_erf_gelu_with_its_derivative():
+    from scipy import special
+
+    from sciml.operators.fno import gelu
+
+    x = np.linspace(-12.0, 12.0, 4001)
+    exact = 0.5 * x * (1.0 + special.erf(x / np.sqrt(2.0)))
+    slope = 0.5 * (1.0 + special.erf(x / np.sqrt(2.0))) + x * np.exp(-0.5 * x**2) / np.sqrt(2.0 * np.pi)
+    xs = jnp.asarray(x, jnp.float32)
+    np.testing.assert_allclose(np.asarray(gelu(xs), np.float64), exact, rtol=2e-7, atol=2e-6)
+    np.testing.assert_allclose(np.asarray(jax.vmap(jax.grad(gelu))(xs), np.float64), slope, rtol=1e-6, atol=2e-6)
+    # the same function as the erfc form of jax.nn.gelu, to float32 round-off, and float64 stays float64
+    np.testing.assert_allclose(gelu(xs), jax.nn.gelu(xs, approximate=False), atol=2e-6)
+    assert gelu(jnp.asarray(x)).dtype == jnp.asarray(x).dtype
