@@ -24,7 +24,7 @@ from typing import Any
 from ._spectral import DFT, FFT, AbstractForm, SpectralConv, as_form
 from .checkpoint import Checkpoint, CheckpointError, load, save
 from .deeponet import DeepONet
-from .fno import FNO, Pointwise, grid, with_form
+from .fno import FNO, Pointwise, freeze_for_inference, grid, with_form
 from .losses import mse, rel_l2, rel_l2_per_sample
 from .normalize import Normalized, Scope, UnitGaussian
 from .train import (
@@ -61,6 +61,7 @@ __all__ = [
     "UnknownModelError",
     "as_form",
     "build",
+    "freeze_for_inference",
     "get",
     "grid",
     "load",

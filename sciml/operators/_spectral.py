@@ -38,7 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-__all__ = ["DFT", "FFT", "FORMS", "AbstractForm", "SpectralConv", "as_form", "kept_shape"]
+__all__ = ["DFT", "FFT", "FORMS", "AbstractForm", "FrozenDFT", "SpectralConv", "as_form", "kept_shape",
+           "stacked_weight"]
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -137,46 +138,71 @@ class FFT(AbstractForm):
         return jnp.fft.irfftn(out, s=sizes, axes=axes).astype(x.dtype)
 
 
+def stacked_weight(weight: Float[Array, "2 cin cout *kept"]) -> Float[Array, "K 2cin 2cout"]:
+    """The per-mode complex weights as real ``2 cin x 2 cout`` blocks ``[[wr, wi], [-wi, wr]]``, modes
+    flattened (in the kept block's C order) to the front: ``[re, im] @ block = [re', im']``."""
+    wr, wi = weight[0], weight[1]
+    block = jnp.concatenate([jnp.concatenate([wr, wi], axis=1), jnp.concatenate([-wi, wr], axis=1)], axis=0)
+    return jnp.moveaxis(block.reshape(block.shape[0], block.shape[1], -1), -1, 0)
+
+
+def _dft(x: Array, stacked: Array, modes: tuple[int, ...]) -> Array:
+    """The spectral convolution in real arithmetic, with the mixing blocks of :func:`stacked_weight`."""
+    d = len(modes)
+    sizes = x.shape[1:]
+    dtype = x.dtype
+    last = d  # axis index of the last spatial axis in (channels, *spatial)
+    n_last, m_last = sizes[-1], modes[-1]
+    c_last, s_last = _cos_sin(np.arange(m_last), n_last, dtype)
+    # Forward, last axis (real input), one product: V = sum_n x_n (cos - i sin) -> [Re | Im] along the axis.
+    spectrum = _along(jnp.concatenate([c_last, -s_last]), x, last)
+    re, im = spectrum[..., :m_last], spectrum[..., m_last:]
+    # Forward, other axes (complex input): (re + i im)(cos - i sin).
+    tables = []
+    for axis in range(1, d):
+        c, s = _cos_sin(_signed_frequencies(modes[axis - 1]), sizes[axis - 1], dtype)
+        tables.append((axis, c, s))
+        re, im = _along(c, re, axis) + _along(s, im, axis), _along(c, im, axis) - _along(s, re, axis)
+    # Per-mode complex channel mixing as one real product: [re, im] [[wr, wi], [-wi, wr]].
+    kept = re.shape[1:]
+    mixed = jnp.einsum("ik,kio->ok", jnp.concatenate([re, im], axis=0).reshape(2 * re.shape[0], -1),
+                       stacked.astype(dtype), precision=_HIGHEST)
+    n_out = stacked.shape[-1] // 2
+    re, im = mixed[:n_out].reshape(n_out, *kept), mixed[n_out:].reshape(n_out, *kept)
+    # Inverse, other axes (complex): (1/n)(re + i im)(cos + i sin), the kept modes only.
+    for axis, c, s in tables:
+        n = sizes[axis - 1]
+        re, im = (
+            (_along(c.T, re, axis) - _along(s.T, im, axis)) / n,
+            (_along(c.T, im, axis) + _along(s.T, re, axis)) / n,
+        )
+    # Inverse, last axis (irfft), one product on [Re | Im]: weight 1 at k = 0 and k = n/2 (even n),
+    # 2 elsewhere; sin is 0 at both.
+    k = np.arange(m_last)
+    weights = jnp.asarray(np.where((k == 0) | (2 * k == n_last), 1.0, 2.0) / n_last, dtype)[:, None]
+    inverse = jnp.concatenate([c_last * weights, -s_last * weights]).T  # (n, 2 m)
+    return _along(inverse, jnp.concatenate([re, im], axis=last), last)
+
+
 class DFT(AbstractForm):
     """Truncated DFTs as real matrix products: O(N m) per axis, real arithmetic only (exportable)."""
 
     name: ClassVar[str] = "dft"
 
     def __call__(self, x, weight, modes):
-        d = len(modes)
-        sizes = x.shape[1:]
-        dtype = x.dtype
-        last = d  # axis index of the last spatial axis in (channels, *spatial)
-        n_last = sizes[-1]
-        c_last, s_last = _cos_sin(np.arange(modes[-1]), n_last, dtype)
-        # Forward, last axis (real input): V = sum_n x_n exp(-i theta) = sum x cos - i sum x sin.
-        re = _along(c_last, x, last)
-        im = -_along(s_last, x, last)
-        # Forward, other axes (complex input): (re + i im)(cos - i sin).
-        tables = []
-        for axis in range(1, d):
-            c, s = _cos_sin(_signed_frequencies(modes[axis - 1]), sizes[axis - 1], dtype)
-            tables.append((axis, c, s))
-            re, im = _along(c, re, axis) + _along(s, im, axis), _along(c, im, axis) - _along(s, re, axis)
-        # Per-mode complex channel mixing as one real product: [re, im] [[wr, wi], [-wi, wr]].
-        wr, wi = weight[0].astype(dtype), weight[1].astype(dtype)
-        stacked = jnp.concatenate([jnp.concatenate([wr, wi], axis=1), jnp.concatenate([-wi, wr], axis=1)], axis=0)
-        out = _mix_modes(jnp.concatenate([re, im], axis=0), stacked)
-        n_out = wr.shape[1]
-        re, im = out[:n_out], out[n_out:]
-        # Inverse, other axes (complex): (1/n)(re + i im)(cos + i sin), the kept modes only.
-        for axis, c, s in tables:
-            n = sizes[axis - 1]
-            re, im = (
-                (_along(c.T, re, axis) - _along(s.T, im, axis)) / n,
-                (_along(c.T, im, axis) + _along(s.T, re, axis)) / n,
-            )
-        # Inverse, last axis (irfft): weight 1 at k = 0 and k = n/2 (even n), 2 elsewhere; sin is 0 at both.
-        k = np.arange(modes[-1])
-        weights = np.where((k == 0) | (2 * k == n_last), 1.0, 2.0) / n_last
-        c_inv = (c_last * jnp.asarray(weights, dtype)[:, None]).T
-        s_inv = (s_last * jnp.asarray(weights, dtype)[:, None]).T
-        return _along(c_inv, re, last) - _along(s_inv, im, last)
+        return _dft(x, stacked_weight(weight), modes)
+
+
+class FrozenDFT(AbstractForm):
+    """The :class:`DFT` form with the mixing blocks built once (:func:`freeze_for_inference`), not at
+    every call from the layer's ``weight``, which it ignores: for inference only (no gradient
+    reaches ``weight``; not stored by checkpoints, whose layers record ``"dft"``)."""
+
+    name: ClassVar[str] = "dft_frozen"
+    stacked: Float[Array, "K 2cin 2cout"]
+
+    def __call__(self, x, weight, modes):
+        return _dft(x, self.stacked, modes)
 
 
 FORMS: dict[str, type[AbstractForm]] = {"fft": FFT, "dft": DFT}

@@ -29,9 +29,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ._spectral import AbstractForm, SpectralConv, as_form
+from ._spectral import AbstractForm, FrozenDFT, SpectralConv, as_form, stacked_weight
 
-__all__ = ["ACTIVATIONS", "FNO", "Pointwise", "activation_name", "gelu", "grid", "resolve_activation", "with_form"]
+__all__ = ["ACTIVATIONS", "FNO", "Pointwise", "activation_name", "freeze_for_inference", "gelu", "grid",
+           "resolve_activation", "with_form"]
 
 _SQRT_HALF = float(np.sqrt(0.5))
 
@@ -228,6 +229,9 @@ class FNO(eqx.Module):
 
     def hyperparameters(self) -> dict[str, Any]:
         """Constructor keyword arguments (JSON-serialisable, no key) that rebuild this model's skeleton."""
+        if isinstance(self.form, FrozenDFT):
+            raise ValueError("a model frozen for inference (freeze_for_inference) cannot be stored or rebuilt: "
+                             "store the model it was frozen from")
         return {
             "in_channels": self.in_channels,
             "out_channels": self.out_channels,
@@ -243,6 +247,25 @@ class FNO(eqx.Module):
         }
 
 
+def _spectral_layers(model: eqx.Module) -> list[SpectralConv]:
+    is_conv = lambda node: isinstance(node, SpectralConv)  # noqa: E731
+    return [node for node in jax.tree_util.tree_leaves(model, is_leaf=is_conv) if is_conv(node)]
+
+
+def freeze_for_inference(model: eqx.Module) -> eqx.Module:
+    """``model`` for inference: every :class:`SpectralConv` in the real-arithmetic DFT form with its
+    per-mode mixing blocks built once (:class:`~sciml.operators._spectral.FrozenDFT`) instead of
+    at every call. Same outputs as ``with_form(model, "dft")`` to float round-off, and faster on
+    the CPU; later changes to the layers' ``weight`` are not seen (freeze again), gradients do
+    not reach it, and the frozen model cannot be checkpointed (store ``model``).
+    """
+    convs = _spectral_layers(model)
+    if not convs:
+        return model
+    return eqx.tree_at(lambda m: [c.form for c in _spectral_layers(m)], model,
+                       [FrozenDFT(stacked_weight(c.weight)) for c in convs])
+
+
 def with_form(model: eqx.Module, form: str | AbstractForm) -> eqx.Module:
     """``model`` with every :class:`SpectralConv` inside it evaluated in ``form`` (``"fft"`` or ``"dft"``).
 
@@ -250,12 +273,7 @@ def with_form(model: eqx.Module, form: str | AbstractForm) -> eqx.Module:
     The weights are shared; only the evaluation changes.
     """
     form = as_form(form)
-    is_conv = lambda node: isinstance(node, SpectralConv)  # noqa: E731
-    convs = [node for node in jax.tree_util.tree_leaves(model, is_leaf=is_conv) if is_conv(node)]
+    convs = _spectral_layers(model)
     if not convs:
         return model
-
-    def where(m):
-        return [node.form for node in jax.tree_util.tree_leaves(m, is_leaf=is_conv) if is_conv(node)]
-
-    return eqx.tree_at(where, model, [form] * len(convs))
+    return eqx.tree_at(lambda m: [c.form for c in _spectral_layers(m)], model, [form] * len(convs))

@@ -120,3 +120,22 @@ def test_gelu_is_the_exact_erf_gelu_with_its_derivative():
     # the same function as the erfc form of jax.nn.gelu, to float32 round-off, and float64 stays float64
     np.testing.assert_allclose(gelu(xs), jax.nn.gelu(xs, approximate=False), atol=2e-6)
     assert gelu(jnp.asarray(x)).dtype == jnp.asarray(x).dtype
+
+
+@pytest.mark.parametrize(("modes", "sizes", "padding"), [((6,), (32,), 0), ((4, 3), (12, 10), 3), ((3, 3, 2), (8, 6, 6), 0)])
+def test_frozen_for_inference_equals_the_fft_form(modes, sizes, padding):
+    model = FNO(2, 3, modes, width=8, n_layers=2, padding=padding, projection_hidden=16, key=KEY)
+    x = jnp.asarray(np.random.default_rng(1).normal(size=(4, 2, *sizes)), jnp.float32)
+    apply = jax.jit(lambda m, v: jax.vmap(m)(v))
+    y = apply(model, x)
+    frozen = operators.freeze_for_inference(model)
+    assert frozen.form.name == "dft_frozen" and model.form.name == "fft"
+    np.testing.assert_allclose(apply(frozen, x), y, atol=1e-5 * float(jnp.max(jnp.abs(y))))
+    assert "complex" not in str(jax.make_jaxpr(frozen)(x[0]))
+    # the mixing blocks are taken once: a changed weight is not seen until frozen again
+    bumped = eqx.tree_at(lambda m: m.spectral[0].weight, frozen, 2.0 * frozen.spectral[0].weight)
+    np.testing.assert_array_equal(apply(bumped, x), apply(frozen, x))
+    with pytest.raises(ValueError, match="frozen for inference"):
+        frozen.hyperparameters()
+    back = with_form(frozen, "fft")
+    assert back.hyperparameters() == model.hyperparameters()
