@@ -160,7 +160,7 @@ def neuralop_comparison(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Re
     y = samples.y[: train_cfg.n_train].astype(np.float32)
     sizes = {"width": cfg.compare_width, "modes": min(cfg.compare_modes, x.shape[-1] // 2), "n_layers": 4,
              "batch_size": min(train_cfg.batch_size, len(x)), "epochs": cfg.compare_epochs, "matched": True,
-             "inference_repeats": 5}
+             "inference_repeats": 15}
     ours = operators.FNO(1, 1, (sizes["modes"],), sizes["width"], 4, key=jax.random.key(0))
     _, history = operators.train(ours, x, y, x[:2], y[:2], operators.TrainConfig(
         epochs=sizes["epochs"], batch_size=sizes["batch_size"], schedule=operators.Constant()))
