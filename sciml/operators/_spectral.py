@@ -83,18 +83,23 @@ def _along(matrix: Array, x: Array, axis: int) -> Array:
     return jnp.moveaxis(jnp.tensordot(x, matrix, axes=([axis], [1]), precision=_HIGHEST), -1, axis)
 
 
-def _mix_modes(x: Array, weight: Array) -> Array:
-    """Per-mode channel mixing ``out[o, k] = sum_i x[i, k] weight[i, o, k]`` for ``x (i, *kept)``
-    and ``weight (i, o, *kept)`` (real or complex), as one matmul batched over the modes.
+def _modes_first(weight: Array) -> Array:
+    """``weight (i, o, *kept)`` as ``(K, i, o)``, the kept modes flattened (C order) to the front."""
+    return jnp.moveaxis(weight.reshape(weight.shape[0], weight.shape[1], -1), -1, 0)
 
-    The modes are flattened and moved to the front of the weight so that, also under ``vmap``
-    (which adds a leading sample axis to ``x``), XLA sees a batched matmul whose batch axis
-    leads; the plain ``einsum("i...,io...->o...")`` runs about twice slower on the CPU.
+
+def _mix_modes(x: Array, weight: Array) -> Array:
+    """Per-mode channel mixing ``out[o, k] = sum_i x[i, k] weight[k, i, o]`` for ``x (i, *kept)``
+    and ``weight (K, i, o)`` (:func:`_modes_first`; real or complex), as one matmul batched over
+    the modes.
+
+    With the modes leading in the weight and in the result (transposed after), XLA sees a batched
+    matmul whose batch axis leads, also under ``vmap`` (which adds a leading sample axis to
+    ``x``); the plain ``einsum("i...,io...->o...")`` runs about twice slower on the CPU, and an
+    ``"ik,kio->ok"`` product slower still.
     """
-    i, o, kept = weight.shape[0], weight.shape[1], weight.shape[2:]
-    xk = x.reshape(i, -1)  # (i, K)
-    wk = jnp.moveaxis(weight.reshape(i, o, -1), -1, 0)  # (K, i, o)
-    return jnp.einsum("ik,kio->ko", xk, wk, precision=_HIGHEST).T.reshape(o, *kept)
+    i, o, kept = weight.shape[1], weight.shape[2], x.shape[1:]
+    return jnp.einsum("ik,kio->ko", x.reshape(i, -1), weight, precision=_HIGHEST).T.reshape(o, *kept)
 
 
 class AbstractForm(eqx.Module):
@@ -126,7 +131,7 @@ class FFT(AbstractForm):
                                    axis=axis)
         kept = jax.lax.slice_in_dim(kept, 0, modes[-1], axis=d)
         w = jax.lax.complex(weight[0], weight[1]).astype(kept.dtype)
-        out = _mix_modes(kept, w)
+        out = _mix_modes(kept, _modes_first(w))
         # Scatter back into a zero half spectrum of the input's size.
         for axis, m, n in zip(axes[:-1], modes[:-1], sizes[:-1], strict=True):
             zeros_shape = list(out.shape)
@@ -142,8 +147,8 @@ def stacked_weight(weight: Float[Array, "2 cin cout *kept"]) -> Float[Array, "K 
     """The per-mode complex weights as real ``2 cin x 2 cout`` blocks ``[[wr, wi], [-wi, wr]]``, modes
     flattened (in the kept block's C order) to the front: ``[re, im] @ block = [re', im']``."""
     wr, wi = weight[0], weight[1]
-    block = jnp.concatenate([jnp.concatenate([wr, wi], axis=1), jnp.concatenate([-wi, wr], axis=1)], axis=0)
-    return jnp.moveaxis(block.reshape(block.shape[0], block.shape[1], -1), -1, 0)
+    return _modes_first(jnp.concatenate([jnp.concatenate([wr, wi], axis=1), jnp.concatenate([-wi, wr], axis=1)],
+                                        axis=0))
 
 
 def _dft(x: Array, stacked: Array, modes: tuple[int, ...]) -> Array:
@@ -164,13 +169,9 @@ def _dft(x: Array, stacked: Array, modes: tuple[int, ...]) -> Array:
         tables.append((axis, c, s))
         re, im = _along(c, re, axis) + _along(s, im, axis), _along(c, im, axis) - _along(s, re, axis)
     # Per-mode complex channel mixing as one real product: [re, im] [[wr, wi], [-wi, wr]].
-    kept = re.shape[1:]
-    # (modes, 2 cout), transposed after: with the modes leading in both operands and the result, XLA sees
-    # one matmul batched over the modes (also under vmap); an "ik,kio->ok" product runs far slower.
-    mixed = jnp.einsum("ik,kio->ko", jnp.concatenate([re, im], axis=0).reshape(2 * re.shape[0], -1),
-                       stacked.astype(dtype), precision=_HIGHEST).T
+    mixed = _mix_modes(jnp.concatenate([re, im], axis=0), stacked.astype(dtype))
     n_out = stacked.shape[-1] // 2
-    re, im = mixed[:n_out].reshape(n_out, *kept), mixed[n_out:].reshape(n_out, *kept)
+    re, im = mixed[:n_out], mixed[n_out:]
     # Inverse, other axes (complex): (1/n)(re + i im)(cos + i sin), the kept modes only.
     for axis, c, s in tables:
         n = sizes[axis - 1]
@@ -198,7 +199,8 @@ class DFT(AbstractForm):
 class FrozenDFT(AbstractForm):
     """The :class:`DFT` form with the mixing blocks built once (:func:`freeze_for_inference`), not at
     every call from the layer's ``weight``, which it ignores: for inference only (no gradient
-    reaches ``weight``; not stored by checkpoints, whose layers record ``"dft"``)."""
+    reaches ``weight``, and an FNO holding it refuses to give ``hyperparameters()``, so it cannot
+    be checkpointed)."""
 
     name: ClassVar[str] = "dft_frozen"
     stacked: Float[Array, "K 2cin 2cout"]

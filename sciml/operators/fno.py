@@ -252,6 +252,14 @@ def _spectral_layers(model: eqx.Module) -> list[SpectralConv]:
     return [node for node in jax.tree_util.tree_leaves(model, is_leaf=is_conv) if is_conv(node)]
 
 
+def _replace_forms(model: eqx.Module, form_of: Callable[[SpectralConv], AbstractForm]) -> eqx.Module:
+    """``model`` with every :class:`SpectralConv`'s form replaced by ``form_of(layer)``."""
+    convs = _spectral_layers(model)
+    if not convs:
+        return model
+    return eqx.tree_at(lambda m: [c.form for c in _spectral_layers(m)], model, [form_of(c) for c in convs])
+
+
 def freeze_for_inference(model: eqx.Module) -> eqx.Module:
     """``model`` for inference: every :class:`SpectralConv` in the real-arithmetic DFT form with its
     per-mode mixing blocks built once (:class:`~sciml.operators._spectral.FrozenDFT`) instead of
@@ -259,11 +267,7 @@ def freeze_for_inference(model: eqx.Module) -> eqx.Module:
     the CPU; later changes to the layers' ``weight`` are not seen (freeze again), gradients do
     not reach it, and the frozen model cannot be checkpointed (store ``model``).
     """
-    convs = _spectral_layers(model)
-    if not convs:
-        return model
-    return eqx.tree_at(lambda m: [c.form for c in _spectral_layers(m)], model,
-                       [FrozenDFT(stacked_weight(c.weight)) for c in convs])
+    return _replace_forms(model, lambda conv: FrozenDFT(stacked_weight(conv.weight)))
 
 
 def with_form(model: eqx.Module, form: str | AbstractForm) -> eqx.Module:
@@ -273,7 +277,4 @@ def with_form(model: eqx.Module, form: str | AbstractForm) -> eqx.Module:
     The weights are shared; only the evaluation changes.
     """
     form = as_form(form)
-    convs = _spectral_layers(model)
-    if not convs:
-        return model
-    return eqx.tree_at(lambda m: [c.form for c in _spectral_layers(m)], model, [form] * len(convs))
+    return _replace_forms(model, lambda conv: form)

@@ -117,9 +117,10 @@ def test_gelu_is_the_exact_erf_gelu_with_its_derivative():
     xs = jnp.asarray(x, jnp.float32)
     np.testing.assert_allclose(np.asarray(gelu(xs), np.float64), exact, rtol=2e-7, atol=2e-6)
     np.testing.assert_allclose(np.asarray(jax.vmap(jax.grad(gelu))(xs), np.float64), slope, rtol=1e-6, atol=2e-6)
-    # the same function as the erfc form of jax.nn.gelu, to float32 round-off, and float64 stays float64
+    # the same function as the erfc form of jax.nn.gelu, to float32 round-off; no promotion of narrow floats
     np.testing.assert_allclose(gelu(xs), jax.nn.gelu(xs, approximate=False), atol=2e-6)
-    assert gelu(jnp.asarray(x)).dtype == jnp.asarray(x).dtype
+    assert gelu(xs).dtype == jnp.float32
+    assert gelu(xs.astype(jnp.bfloat16)).dtype == jnp.bfloat16 and gelu(xs.astype(jnp.float16)).dtype == jnp.float16
 
 
 @pytest.mark.parametrize(("modes", "sizes", "padding"), [((6,), (32,), 0), ((4, 3), (12, 10), 3), ((3, 3, 2), (8, 6, 6), 0)])
