@@ -29,6 +29,13 @@ figures in ``reports/bench/pinn/`` (``reports/full/pinn/``):
   with each of ``deepxde_samplers``; a run that hits ``target_cap`` steps first is recorded as
   ``time_to_5pct_not_reached/...`` with its final error;
 * table and figure ``failure_modes``: error vs beta for ``curve_methods`` (``curve_betas``).
+
+Every run is reused when a ``prediction.nc`` made with the same run config exists: in its own
+directory under ``runs_dir``, or anywhere under ``reuse_dirs`` (e.g. ``runs``, where
+``train-pinn`` writes; the run config is the ``run_config`` attribute that both stages store).
+So a long benchmark can be assembled from runs made in parts, on other machines or by
+``train-pinn``. With ``train_missing = false`` nothing is trained: a run not found is listed in
+the table ``missing`` instead of being recorded.
 """
 
 from __future__ import annotations
@@ -90,6 +97,8 @@ class BenchPinnConfig:
     deepxde_python: str = ".venv-bench/bin/python"
     runs_dir: str = "runs/bench-pinn"  # the benchmark's runs, reused when their config is unchanged
     reuse: bool = True
+    reuse_dirs: tuple[str, ...] = ()  # further directories searched for runs with the same run config
+    train_missing: bool = True  # False: collect existing runs only; the others are listed as missing
 
     def __post_init__(self):
         from sciml.pinn import methods
@@ -104,27 +113,84 @@ class BenchPinnConfig:
                 raise ValueError(f"unknown DeepXDE sampler {s!r}; known: {', '.join(DEEPXDE_SAMPLERS)}")
 
 
-def _train_or_reuse(rc, directory: Path, reuse: bool) -> tuple[float, dict]:
-    """``(rel_l2, extra)`` of the run ``rc``: read back from ``directory/prediction.nc`` when it
-    was made with the same run config (so that a long benchmark can be run in parts), else
-    trained and written there."""
+def _config_json(rc) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(rc), default=str))
+
+
+class RunIndex:
+    """Finished runs (``prediction.nc``) under some directories, by their run config.
+
+    Built lazily: the directories are scanned on the first look-up. A file whose
+    ``run_config`` attribute is missing or unreadable is not indexed.
+    """
+
+    def __init__(self, roots):
+        self.roots = [Path(r) for r in roots]
+        self._by_config: dict[str, Path] | None = None
+
+    def find(self, config: dict) -> Path | None:
+        if self._by_config is None:
+            self._by_config = {}
+            for root in self.roots:
+                for path in sorted(root.rglob("prediction.nc")) if root.is_dir() else ():
+                    stored = _stored_run_config(path)
+                    if stored is not None:
+                        self._by_config.setdefault(json.dumps(stored, sort_keys=True), path)
+        return self._by_config.get(json.dumps(config, sort_keys=True))
+
+
+def _stored_run_config(path: Path) -> dict | None:
+    """The run config a ``prediction.nc`` was made with: its ``run_config`` attribute, or
+    (older bench runs) its ``config`` when that is a run config rather than train-pinn's."""
     import xarray as xr
 
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            if "run_config" in ds.attrs:
+                return json.loads(ds.attrs["run_config"])
+            config = json.loads(ds.attrs["config"])
+    except (OSError, KeyError, ValueError):
+        return None
+    return config if isinstance(config, dict) and {"network", "train"} <= config.keys() else None
+
+
+def _read_run(path: Path) -> tuple[float, dict]:
+    import xarray as xr
+
+    with xr.open_dataset(path, engine="h5netcdf") as old:
+        extra = {"status": old.attrs["status"], "reused": str(path)}
+        if "machine" in old.attrs:  # where it was trained, when that was recorded
+            extra["trained_on"] = json.loads(old.attrs["machine"])
+        return float(old.attrs["rel_l2"]), extra
+
+
+def _train_or_reuse(rc, directory: Path, cfg: BenchPinnConfig, index: RunIndex | None = None
+                    ) -> tuple[float | None, dict]:
+    """``(rel_l2, extra)`` of the run ``rc``: read back from ``directory/prediction.nc`` or
+    from a run under ``index`` made with the same run config (with ``cfg.reuse``), else
+    trained and written to ``directory``; ``(None, {"status": "missing"})`` when it is found
+    nowhere and ``cfg.train_missing`` is off."""
     from .pinn_train import train_and_write
 
-    config = json.loads(json.dumps(dataclasses.asdict(rc), default=str))
+    config = _config_json(rc)
     path = directory / "prediction.nc"
-    if reuse and path.exists():
-        with xr.open_dataset(path, engine="h5netcdf") as old:
-            if json.loads(old.attrs.get("config", "{}")) == config:
-                return float(old.attrs["rel_l2"]), {"status": old.attrs["status"], "reused": str(path)}
+    if cfg.reuse:
+        if path.exists() and _stored_run_config(path) == config:
+            return _read_run(path)
+        found = index.find(config) if index is not None else None
+        if found is not None:
+            return _read_run(found)
+    if not cfg.train_missing:
+        return None, {"status": "missing"}
     result = train_and_write(rc, directory, config, resume=False, log=lambda m: None)
     return result.rel_l2, {"status": result.status, "wall_s": result.wall_s,
                            "steps_per_s": result.windows[0].steps_per_s}
 
 
-def accuracy_records(cfg: BenchPinnConfig, profile: str, out_root: Path) -> tuple[list[Record], list[dict]]:
-    """The ``rel_l2`` records (main runs, then the sweep) and one summary row per run."""
+def accuracy_records(cfg: BenchPinnConfig, profile: str, out_root: Path, index: RunIndex | None = None,
+                     missing: list[dict] | None = None) -> tuple[list[Record], list[dict]]:
+    """The ``rel_l2`` records (main runs, then the sweep) and one summary row per run; runs
+    not found (``train_missing`` off) go to ``missing``, not to the records."""
     from sciml import pinn
 
     groups = [(p, m, cfg.seeds, cfg.steps, None, "main") for p in cfg.problems for m in cfg.methods]
@@ -144,7 +210,10 @@ def accuracy_records(cfg: BenchPinnConfig, profile: str, out_root: Path) -> tupl
                 print(f"rel_l2/{pname}/{method}: skipped ({' '.join(str(err).split())})", flush=True)
                 break
             sub = out_root / ("sweep" if kind == "sweep" else "") / pname / method / f"seed{seed}"
-            rel_l2, extra = _train_or_reuse(rc, sub, cfg.reuse)
+            rel_l2, extra = _train_or_reuse(rc, sub, cfg, index)
+            if rel_l2 is None:
+                _note_missing(missing, f"rel_l2/{pname}/{method}", seed, rc)
+                continue
             ref = PAPER.get((pname, method)) if kind == "main" else None
             records.append(Record(
                 name=f"rel_l2/{pname}/{method}", value=rel_l2, unit="1", better="lower", profile=profile,
@@ -415,10 +484,14 @@ def run(cfg: BenchPinnConfig, ctx: StageContext) -> None:
         recs, tables["time_to_target"] = target_records(cfg, ctx, threads)
         records += recs
     out_root = ctx.repo_root / cfg.runs_dir / ctx.profile
-    recs, tables["accuracy"] = accuracy_records(cfg, ctx.profile, out_root)
+    index = RunIndex([ctx.repo_root / d for d in cfg.reuse_dirs]) if cfg.reuse_dirs else None
+    missing: list[dict] = []
+    recs, tables["accuracy"] = accuracy_records(cfg, ctx.profile, out_root, index, missing)
     records += recs
     if cfg.curve_betas:
-        tables["failure_modes"] = failure_curve(cfg, ctx.profile, out_root)
+        tables["failure_modes"] = failure_curve(cfg, ctx.profile, out_root, index, missing)
+    if missing:
+        tables["missing"] = missing
     tables["notes"][0]["wall_s"] = time.perf_counter() - start
     path = write_stage_bench("pinn", records, ctx, out=ctx.out, tables=tables)
     fig_root = Path(ctx.out) if ctx.out else ctx.repo_root / (
@@ -428,8 +501,17 @@ def run(cfg: BenchPinnConfig, ctx: StageContext) -> None:
     print(f"wrote {path} ({time.perf_counter() - start:.0f} s)")
 
 
-def failure_curve(cfg: BenchPinnConfig, profile: str, out_root: Path) -> list[dict]:
-    """Error against beta for every curve method (seed 0)."""
+def _note_missing(missing: list[dict] | None, name: str, seed: int, rc) -> None:
+    print(f"{name} seed {seed} ({rc.train.steps} steps): no run found, not trained (train_missing = false)",
+          flush=True)
+    if missing is not None:
+        missing.append({"name": name, "seed": seed, "steps": rc.train.steps})
+
+
+def failure_curve(cfg: BenchPinnConfig, profile: str, out_root: Path, index: RunIndex | None = None,
+                  missing: list[dict] | None = None) -> list[dict]:
+    """Error against beta for every curve method (seed 0); runs not found (``train_missing``
+    off) are left out of the rows and go to ``missing``."""
     from sciml import pinn
 
     rows = []
@@ -445,7 +527,11 @@ def failure_curve(cfg: BenchPinnConfig, profile: str, out_root: Path) -> list[di
             except ValueError as err:
                 print(f"failure mode {method}: skipped ({' '.join(str(err).split())})", flush=True)
                 continue
-            row[method] = _train_or_reuse(rc, out_root / "failure_modes" / f"beta{beta:g}" / method, cfg.reuse)[0]
+            rel_l2 = _train_or_reuse(rc, out_root / "failure_modes" / f"beta{beta:g}" / method, cfg, index)[0]
+            if rel_l2 is None:
+                _note_missing(missing, f"failure_modes/beta{beta:g}/{method}", 0, rc)
+                continue
+            row[method] = rel_l2
             row.setdefault("steps_per_window", rc.train.steps)
             print(f"failure mode beta={beta:g} {method}: {row[method]:.3e}", flush=True)
         rows.append(row)
@@ -464,14 +550,15 @@ def figures(folder: Path, tables: dict, out_root: Path) -> list[Path]:
     save = writer.save
 
     rows = tables.get("failure_modes") or []
-    if rows:
+    methods = list(dict.fromkeys(k for r in rows for k in r if k not in ("beta", "steps_per_window")))
+    if methods:  # rows without any method: every run was missing
         fig, ax = plt.subplots(figsize=(5.5, 4))
-        methods = [k for k in rows[0] if k not in ("beta", "steps_per_window")]
         for m in methods:
             pts = [(r["beta"], r[m]) for r in rows if m in r]
             ax.semilogy(*zip(*pts), "o-", label=m)
+        steps = next((r["steps_per_window"] for r in rows if "steps_per_window" in r), "?")
         ax.set(xlabel="convection speed beta", ylabel="relative L2 error",
-               title=f"PINN failure modes (convection, {rows[0].get('steps_per_window', '?')} steps per window)")
+               title=f"PINN failure modes (convection, {steps} steps per window)")
         ax.legend()
         ax.grid(True, which="both", alpha=0.3)
         save(fig, "failure_modes")

@@ -167,14 +167,23 @@ def run_dir(root: Path, rc) -> Path:
 
 def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, log=print):
     """Train one run, write ``prediction.nc`` and ``history.nc`` into ``directory``; returns
-    the :class:`sciml.pinn.RunResult`."""
+    the :class:`sciml.pinn.RunResult`.
+
+    Besides the provenance (``config``: the stage's config), both files carry ``run_config``
+    (the resolved :class:`sciml.pinn.RunConfig` as JSON, by which bench-pinn recognises a run
+    it can reuse) and ``machine`` (where it was trained, as :func:`pipelines.bench.machine_info`).
+    """
+    import json
+
+    from pipelines.bench import machine_info
     from sciml import pinn
 
     result = pinn.run(rc, checkpoint_dir=directory / "checkpoints", resume=resume, log=log)
     generator = "pipelines train-pinn"
+    attrs = {"run_config": json.dumps(dataclasses.asdict(rc), default=str), "machine": json.dumps(machine_info())}
     for name, ds in (("prediction", result.prediction), ("history", result.history)):
-        contract.write_netcdf(contract.with_provenance(ds, generator=generator, config=config, seed=rc.seed),
-                              directory / f"{name}.nc")
+        ds = contract.with_provenance(ds.assign_attrs(attrs), generator=generator, config=config, seed=rc.seed)
+        contract.write_netcdf(ds, directory / f"{name}.nc")
     return result
 
 

@@ -96,6 +96,33 @@ def test_bench_writes_records_and_reuses_runs(tmp_path, capsys, monkeypatch):
     assert all(r.extra.get("reused") for r in again.records if r.name.startswith("rel_l2"))
 
 
+def test_bench_collects_train_pinn_runs_and_lists_the_missing_ones(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(pinn_train.PRESETS["quick"], "convection",
+                        dict(params={"beta": 50.0}, steps=4, n_points=32, width=6, depth=1, windows=1))
+    runs = tmp_path / "elsewhere"
+    assert main(["train-pinn", "--set", "method=r3", "--set", "seeds=[1]", "--out", str(runs)]) == 0
+    pred = contract.open_dataset(runs / "convection" / "r3" / "seed1" / "prediction.nc")
+    assert pred.attrs["machine"] and '"network"' in pred.attrs["run_config"]
+    args = ["bench-pinn", "--set", "methods=r3", "--set", "seeds=[0, 1]", "--set", "speed_methods=pinn",
+            "--set", "speed_steps=4", "--set", "speed_rounds=1", "--set", "n_points=32", "--set", "target_cap=0",
+            "--set", "sweep_problems=[]", "--set", "curve_betas=[10.0]", "--set", "curve_methods=r3", "--set", "curve_steps=2",
+            "--set", f"reuse_dirs=[{str(runs)!r}]", "--set", "train_missing=false",
+            "--set", f"runs_dir={tmp_path / 'runs'}", "--set", f"deepxde_python={tmp_path / 'missing'}",
+            "--out", str(tmp_path)]
+    assert main(args) == 0
+    bench = read_bench(tmp_path / "pinn.json")
+    (found,) = [r for r in bench.records if r.name == "rel_l2/convection_beta50/r3"]
+    assert found.seed == 1 and found.value == pytest.approx(pred.attrs["rel_l2"])
+    assert found.extra["reused"].startswith(str(runs)) and found.extra["trained_on"]["jax_backend"] == "cpu"
+    assert bench.tables["missing"] == [
+        {"name": "rel_l2/convection_beta50/r3", "seed": 0, "steps": 4},
+        {"name": "failure_modes/beta10/r3", "seed": 0, "steps": 2}]
+    assert bench.tables["failure_modes"] == [{"beta": 10.0}]
+    assert not (tmp_path / "runs").exists()  # nothing was trained
+    assert not (tmp_path / "pinn" / "failure_modes.png").exists()
+    assert "no run found" in capsys.readouterr().out
+
+
 def test_presets_time_marching_skips_the_lpinn_and_full_convection_follows_the_r3_code():
     quick = {m: pinn_train.run_config(pinn_train.TrainPinnConfig(method=m), "quick", 0) for m in ("r3", "lpinn")}
     assert quick["r3"].windows == 5 and quick["lpinn"].windows == 1
