@@ -158,7 +158,9 @@ def _read_run(path: Path) -> tuple[float, dict]:
     import xarray as xr
 
     with xr.open_dataset(path, engine="h5netcdf") as old:
-        extra = {"status": old.attrs["status"], "reused": str(path)}
+        extra = {"status": old.attrs["status"], "reused": str(path),
+                 **{k: getattr(old.attrs[k], "item", lambda: old.attrs[k])()
+                    for k in ("message", "steps_trained") if k in old.attrs}}
         if "machine" in old.attrs:  # where it was trained, when that was recorded
             extra["trained_on"] = json.loads(old.attrs["machine"])
         return float(old.attrs["rel_l2"]), extra

@@ -104,6 +104,7 @@ class TrainPinnConfig:
     eval_nt: int = field(default=0, metadata={"min": 0})
     out_dir: str = "runs"
     resume: bool = True
+    time_limit_s: float = field(default=0.0, metadata={"min": 0.0})  # 0: none; shared by the time windows
 
     def __post_init__(self):
         from pdes import problems
@@ -165,7 +166,8 @@ def run_dir(root: Path, rc) -> Path:
     return Path(root) / name / rc.method / f"seed{rc.seed}"
 
 
-def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, log=print):
+def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, log=print,
+                    time_limit_s: float | None = None):
     """Train one run, write ``prediction.nc`` and ``history.nc`` into ``directory``; returns
     the :class:`sciml.pinn.RunResult`.
 
@@ -178,7 +180,8 @@ def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, l
     from pipelines.bench import machine_info
     from sciml import pinn
 
-    result = pinn.run(rc, checkpoint_dir=directory / "checkpoints", resume=resume, log=log)
+    result = pinn.run(rc, checkpoint_dir=directory / "checkpoints", resume=resume, log=log,
+                      time_limit_s=time_limit_s)
     generator = "pipelines train-pinn"
     attrs = {"run_config": json.dumps(dataclasses.asdict(rc), default=str), "machine": json.dumps(machine_info())}
     for name, ds in (("prediction", result.prediction), ("history", result.history)):
@@ -194,7 +197,8 @@ def run(cfg: TrainPinnConfig, ctx: StageContext) -> None:
     for rc in configs:
         directory = run_dir(root, rc)
         result = train_and_write(rc, directory, {**config, "profile": ctx.profile, "seed": rc.seed},
-                                 resume=cfg.resume, log=lambda m: print(f"  {m}", flush=True))
+                                 resume=cfg.resume, log=lambda m: print(f"  {m}", flush=True),
+                                 time_limit_s=cfg.time_limit_s or None)
         sps = result.windows[0].steps_per_s
         print(f"{rc.problem} {rc.method} seed {rc.seed}: rel L2 {result.rel_l2:.3e} ({result.status}), "
               f"{result.wall_s:.0f} s, {sps or float('nan'):.0f} steps/s -> {directory}", flush=True)

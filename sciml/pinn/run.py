@@ -113,12 +113,17 @@ class _PreviousWindow:
 
 
 def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: bool = True,
-        log: Callable[[str], None] | None = None, target_rel_l2: float | None = None) -> RunResult:
+        log: Callable[[str], None] | None = None, target_rel_l2: float | None = None,
+        time_limit_s: float | None = None) -> RunResult:
     """Train and evaluate ``cfg``; see :class:`RunResult`.
 
     ``target_rel_l2``: in the last time window, check the relative L2 error of the whole
     prediction against the reference after every chunk (``train.chunk`` steps; the check is
     not part of the chunk timings) and stop once it is below this.
+    ``time_limit_s``: wall seconds for the whole run, shared equally by the time windows
+    (window ``k`` stops after the chunk that ends past ``(k + 1) / windows`` of it); the run
+    is then evaluated as it stands and the prediction's ``message`` says where each window
+    stopped. With a checkpoint directory, a later run resumes from there.
     """
     problem, params, method = resolve(cfg)
     nx, nt = cfg.eval_grid or problem.grid
@@ -146,6 +151,7 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
         return stop_when if target_rel_l2 is not None and k == cfg.windows - 1 else None
 
     start = time.perf_counter()
+    clock0 = time.monotonic()
     key = jax.random.key(cfg.seed)
     previous = None
     for k in range(cfg.windows):
@@ -172,7 +178,9 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
         ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"window{k}"
         if log and cfg.windows > 1:
             log(f"window {k + 1}/{cfg.windows}: t in [{edges[k]:.4g}, {edges[k + 1]:.4g}]")
-        result = trainer.fit(tkey, checkpoint=ckpt, resume=resume, log=log, stop_when=reached(k, form))
+        deadline = None if not time_limit_s else clock0 + time_limit_s * (k + 1) / cfg.windows
+        result = trainer.fit(tkey, checkpoint=ckpt, resume=resume, log=log, stop_when=reached(k, form),
+                             deadline=deadline)
         results.append(result)
         models.append(result.model)
         formulations.append(form)
@@ -199,6 +207,7 @@ def _prediction(cfg, problem, params, ref, u, rel_l2, results) -> xr.Dataset:
             "problem": problem.name, "variant": problem.variant_name, "equation": problem.equation,
             "parameters": json.dumps(params), "method": cfg.method, "rel_l2": rel_l2, "status": status,
             "message": "; ".join(r.message for r in results), "seed": cfg.seed, "windows": cfg.windows,
+            "steps_trained": int(sum(len(r.history.get("loss", ())) for r in results)),
         },
     )
     return ds

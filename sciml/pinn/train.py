@@ -201,14 +201,17 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------
     def fit(self, key: PRNGKeyArray, *, checkpoint: str | Path | None = None, resume: bool = True,
             log: Callable[[str], None] | None = None,
-            stop_when: Callable[[eqx.Module, int], bool] | None = None) -> TrainResult:
+            stop_when: Callable[[eqx.Module, int], bool] | None = None,
+            deadline: float | None = None) -> TrainResult:
         """Train ``train_cfg.steps`` Adam steps (then L-BFGS), in chunks.
 
         ``checkpoint`` is a file stem: after every good chunk the state goes to
         ``<checkpoint>.eqx`` and the history to ``<checkpoint>.npz``; with ``resume``, an
         existing checkpoint is continued from. ``stop_when(model, step)`` is asked after
         every good chunk (outside the timed part); True ends training there (status ``"ok"``,
-        no L-BFGS), e.g. once a target error is reached.
+        no L-BFGS), e.g. once a target error is reached. ``deadline`` (``time.monotonic()``
+        seconds) likewise ends training after the first chunk that finishes past it; a resumed
+        run continues from there.
         """
         cfg = self.train_cfg
         state = self.init(key)
@@ -248,6 +251,11 @@ class Trainer:
                     f"{k[5:]} {float(v[-1]):.2e}" for k, v in logs.items() if k.startswith("loss_")))
             if stop_when is not None and last < cfg.steps and stop_when(self.combine(state.params), last):
                 message = f"stopped at step {last} of {cfg.steps}: stop_when was met"
+                break
+            if deadline is not None and last < cfg.steps and time.monotonic() >= deadline:
+                message = f"stopped at step {last} of {cfg.steps}: time limit"
+                if log:
+                    log(message)
                 break
         if status == "ok" and cfg.lbfgs_steps and int(state.step) >= cfg.steps:
             state, lb = self.lbfgs(state, cfg.lbfgs_steps)

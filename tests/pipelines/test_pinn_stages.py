@@ -44,6 +44,15 @@ def test_time_marching_windows_and_resume(tmp_path, capsys):
     assert capsys.readouterr().out.count("resumed from") == 2
 
 
+def test_time_limit_is_shared_by_the_windows_and_the_run_is_still_evaluated(tmp_path):
+    args = ["train-pinn", "--set", "problem=convection", "--set", "method=pinn", "--set", "windows=2", *TINY,
+            "--set", "steps=8", "--set", "time_limit_s=1e-6", "--out", str(tmp_path)]
+    assert main(args) == 0
+    pred = contract.open_dataset(tmp_path / "convection" / "pinn" / "seed0" / "prediction.nc")
+    assert pred.attrs["message"] == "stopped at step 2 of 8: time limit; stopped at step 2 of 8: time limit"
+    assert pred.attrs["steps_trained"] == 4 and pred.attrs["status"] == "ok" and pred.attrs["rel_l2"] > 0
+
+
 @pytest.mark.parametrize("sets, words", [
     (["problem=burgers", "periodic_harmonics=1"], ["periodic embedding", "burgers", "Dirichlet"]),
     (["problem=convektion"], ["convektion", "convection"]),

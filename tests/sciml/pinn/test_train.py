@@ -77,3 +77,13 @@ def test_stop_when_ends_training_at_a_chunk_boundary_without_lbfgs():
     assert asked == [20, 40] and int(result.state.step) == 40 and len(result.history["loss"]) == 40
     assert result.status == "ok" and "stopped at step 40" in result.message and "L-BFGS" not in result.message
     assert len(result.chunk_seconds) == 2 and all(s > 0 for s in result.chunk_seconds)
+
+
+def test_a_deadline_stops_after_the_chunk_that_passes_it_and_resume_goes_on(tmp_path):
+    import time
+
+    cut = _trainer(lbfgs_steps=3).fit(jax.random.key(6), checkpoint=tmp_path / "ckpt", deadline=time.monotonic())
+    assert cut.status == "ok" and len(cut.history["loss"]) == 20
+    assert cut.message == "stopped at step 20 of 40: time limit"  # no L-BFGS on a cut run
+    resumed = _trainer().fit(jax.random.key(6), checkpoint=tmp_path / "ckpt", deadline=time.monotonic() + 3600)
+    assert len(resumed.history["loss"]) == 40 and resumed.message == "trained 40 steps"
