@@ -51,6 +51,9 @@ class Problem:
         variants: named alternatives, ``{name: {field: value}}`` (see :meth:`variant`).
         variant_name: which variant this is (``"default"`` unless made by :meth:`variant`).
         notes: choices and sources worth knowing, copied into the reference's attrs.
+        autonomous: the residual does not depend on ``t`` itself (only through ``u`` and its
+            derivatives) and the boundary values are constant, so that ``u(x, t + s)`` solves
+            the problem shifted by ``s``; time-marching trainers then compile one window for all.
     """
 
     name: str
@@ -69,6 +72,7 @@ class Problem:
     variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
     variant_name: str = "default"
     notes: str = ""
+    autonomous: bool = False
 
     def __post_init__(self):
         if self.periodic == (self.boundary_values is not None):

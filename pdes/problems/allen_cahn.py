@@ -48,6 +48,7 @@ PROBLEM = Problem(
     params={"nu": 1e-4, "rho": 5.0},
     initial=initial,
     pde_residual=residual,
+    autonomous=True,
     solver=etdrk4_solver(symbol, nonlinear),
     options=Etdrk4Options(dt=1e-3, oversample=4, dealias=False),
     grid=(512, 201),

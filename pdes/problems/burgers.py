@@ -83,6 +83,7 @@ PROBLEM = Problem(
     params={"nu": 0.01 / math.pi},
     initial=initial,
     pde_residual=residual,
+    autonomous=True,
     solver=exact_solver("Cole-Hopf solution by Gauss-Hermite quadrature"),
     options=ColeHopfOptions(),
     grid=(256, 100),

@@ -39,6 +39,7 @@ PROBLEM = Problem(
     params={"beta": 30.0},
     initial=initial,
     pde_residual=residual,
+    autonomous=True,
     solver=exact_solver("closed form u0(x - beta t), periodic"),
     options=ClosedForm(),
     grid=(256, 100),

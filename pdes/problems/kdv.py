@@ -84,6 +84,7 @@ PROBLEM = Problem(
     params={"lambda1": 1.0, "lambda2": 0.0025},
     initial=initial,
     pde_residual=residual,
+    autonomous=True,
     solver=etdrk4_solver(symbol, nonlinear),
     options=Etdrk4Options(dt=1e-4, dealias=True),
     grid=(512, 201),

@@ -68,6 +68,7 @@ PROBLEM = Problem(
     params={"a": 5.0, "b": 0.5, "c": 0.005},
     initial=regular_initial,
     pde_residual=residual,
+    autonomous=True,
     solver=etdrk4_solver(symbol, nonlinear),
     options=Etdrk4Options(dt=1e-4, dealias=True),
     grid=(512, 201),

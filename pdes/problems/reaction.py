@@ -46,6 +46,7 @@ PROBLEM = Problem(
     params={"rho": 5.0},
     initial=gaussian,
     pde_residual=residual,
+    autonomous=True,
     solver=exact_solver("closed form: logistic flow from u0 at each x"),
     options=ClosedForm(),
     grid=(256, 100),

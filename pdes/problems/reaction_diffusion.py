@@ -87,6 +87,7 @@ PROBLEM = Problem(
     params={"nu": 5.0, "rho": 5.0},
     initial=gaussian,
     pde_residual=residual,
+    autonomous=True,
     solver=solve,
     options=StrangOptions(),
     grid=(256, 100),

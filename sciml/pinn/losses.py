@@ -15,6 +15,7 @@ Lagrangian one is in :mod:`sciml.pinn.lpinn`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import equinox as eqx
@@ -95,6 +96,15 @@ class EulerianPinn:
     @property
     def loss_names(self) -> tuple[str, ...]:
         return ("res",) + ("ic",) * self.soft_ic + ("bc",) * self.soft_bc
+
+    @property
+    def data(self) -> dict[str, np.ndarray]:
+        """The arrays that differ between time-marching windows (passed to the compiled step
+        as arguments, so that one compilation serves every window; see :meth:`with_data`)."""
+        return {"ic_x": self.ic_x, "ic_u": self.ic_u, "bc_t": self.bc_t}
+
+    def with_data(self, data: dict) -> EulerianPinn:
+        return dataclasses.replace(self, **data)
 
     def residuals(self, model, points: Float[Array, "n 2"]) -> Float[Array, "n 1"]:
         def one(x, t):

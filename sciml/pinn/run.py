@@ -140,7 +140,7 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
         for k, (model, form) in enumerate(zip(models, formulations)):
             rows = which == k
             if rows.any():
-                u[rows] = form.predict(model, x, t[rows])
+                u[rows] = form.predict(model, x, t[rows] - shift[k])
         return u, float(np.linalg.norm(np.nan_to_num(u - u_ref, nan=np.inf)) / np.linalg.norm(u_ref))
 
     def reached(k, form):
@@ -150,6 +150,13 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
 
         return stop_when if target_rel_l2 is not None and k == cfg.windows - 1 else None
 
+    # Windows of an autonomous problem are all trained in the first window's time coordinates
+    # (window k's network sees t - shift[k]), so that they share one compiled step; an exactly
+    # imposed initial condition is part of the network and needs a network per window.
+    shared = (cfg.windows > 1 and problem.autonomous and not method.lagrangian
+              and cfg.network.ic != "exact")
+    shift = [float(edges[k] - edges[0]) if shared else 0.0 for k in range(cfg.windows)]
+    first = None  # the first window's trainer, whose compiled chunks the others run (shared)
     start = time.perf_counter()
     clock0 = time.monotonic()
     key = jax.random.key(cfg.seed)
@@ -158,9 +165,10 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
         key, nkey, tkey = jax.random.split(key, 3)
         sub = problem
         if cfg.windows > 1:
-            sub = dataclasses.replace(problem, t_domain=(float(edges[k]), float(edges[k + 1])))
-            if previous is not None:
-                sub = dataclasses.replace(sub, initial=_PreviousWindow(previous, float(edges[k])))
+            lo, hi = (edges[0], edges[1]) if shared else (edges[k], edges[k + 1])  # the same floats: one compile
+            sub = dataclasses.replace(problem, t_domain=(float(lo), float(hi)))
+            if previous is not None:  # u0 = the previous network at the end of its window
+                sub = dataclasses.replace(sub, initial=_PreviousWindow(previous, float(edges[1] if shared else lo)))
         if method.lagrangian:
             model = build_lagrangian(cfg.network, sub, params, key=nkey)
             form = LagrangianPinn.build(sub, params, cfg.network, cfg.loss, cfg.network.dtype)
@@ -172,9 +180,12 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
             arrays = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(arrays),
                                                   jax.tree_util.tree_leaves(eqx.filter(previous, eqx.is_array)))
             model = eqx.combine(arrays, static)
-        sampler = build_sampler(method.sampler, cfg.sampler, sub.x_domain, sub.t_domain, cfg.network.dtype,
-                                steps=cfg.train.steps)
-        trainer = Trainer(model, form, sampler, cfg.loss, cfg.train, cfg.causal if method.causal else None)
+        if shared and first is not None:
+            trainer = first.for_window(form, model)
+        else:
+            sampler = build_sampler(method.sampler, cfg.sampler, sub.x_domain, sub.t_domain, cfg.network.dtype,
+                                    steps=cfg.train.steps)
+            trainer = first = Trainer(model, form, sampler, cfg.loss, cfg.train, cfg.causal if method.causal else None)
         ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"window{k}"
         if log and cfg.windows > 1:
             log(f"window {k + 1}/{cfg.windows}: t in [{edges[k]:.4g}, {edges[k + 1]:.4g}]")

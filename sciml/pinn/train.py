@@ -12,6 +12,7 @@ good state. An optional L-BFGS phase follows on the final points.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -183,10 +184,40 @@ class Trainer:
         return new, logs
 
     def chunk_fn(self, length: int) -> Callable[[TrainState], tuple[TrainState, dict]]:
-        """The jitted function running ``length`` fused steps (compiled once per length)."""
+        """The jitted function running ``length`` fused steps, compiled once per length and
+        shared with the trainers made by :meth:`for_window`: the formulation's ``data`` arrays
+        (if it has any) are arguments, not constants."""
         if length not in self._chunks:
-            self._chunks[length] = jax.jit(lambda s: jax.lax.scan(self.step, s, None, length=length))
-        return self._chunks[length]
+            template = self
+
+            def run(state, data):
+                trainer = template._with_formulation(_with_data(template.formulation, data))
+                return jax.lax.scan(trainer.step, state, None, length=length)
+
+            self._chunks[length] = jax.jit(run)
+        fn = self._chunks[length]
+        return lambda state: fn(state, _data(self.formulation))
+
+    def _with_formulation(self, formulation) -> Trainer:
+        new = copy.copy(self)  # shares the compiled chunks, the optimiser and the static model
+        object.__setattr__(new, "formulation", formulation)
+        return new
+
+    def for_window(self, formulation, model: eqx.Module) -> Trainer:
+        """The trainer of another time window of the same problem in the same coordinates:
+        ``formulation`` differs from this one only in its ``data`` and ``model`` only in its
+        parameter values (the warm start). It runs this trainer's compiled chunks.
+
+        Raises:
+            ValueError: the model's structure or static parts differ from this trainer's.
+        """
+        params, static = eqx.partition(model, eqx.is_inexact_array)
+        if jax.tree_util.tree_structure(params) != jax.tree_util.tree_structure(self._params0) or not eqx.tree_equal(
+                static, self._static):
+            raise ValueError("for_window needs a model of the same structure and static parts as the trainer's")
+        new = self._with_formulation(formulation)
+        object.__setattr__(new, "_params0", params)
+        return new
 
     def flops_per_step(self, state: TrainState) -> float | None:
         """XLA's FLOP count of one step (compiles the single step), or None if unavailable."""
@@ -286,6 +317,14 @@ class Trainer:
         if not np.isfinite(values).all():
             return state, values
         return eqx.tree_at(lambda s: s.params, state, params), values
+
+
+def _data(formulation) -> dict:
+    return getattr(formulation, "data", {})
+
+
+def _with_data(formulation, data: dict):
+    return formulation.with_data(data) if data else formulation
 
 
 def _concat(history: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -85,6 +85,24 @@ def test_residual_of_a_network_is_jittable_and_vmappable(name):
     assert r.shape == (5,) and jnp.isfinite(r).all() and jnp.abs(r).max() > 0
 
 
+@pytest.mark.parametrize("name", [n for n in NAMES if problems.get(n).autonomous])
+def test_autonomous_residuals_commute_with_a_time_shift(name):
+    """What ``autonomous`` promises the time-marching trainer: the residual of ``u(x, t + s)``
+    at ``t`` is the residual of ``u`` at ``t + s`` (a residual with an explicit ``t`` fails)."""
+    problem = problems.get(name)
+    w = jax.random.normal(jax.random.key(1), (3, 8))
+
+    def net(x, t):
+        return jnp.tanh(w[0] * x + w[1] * t + w[2]).sum()
+
+    s = 0.37
+    xs, ts = jnp.linspace(0.1, 0.9, 5), jnp.linspace(0.0, 0.5, 5)
+    shifted = jax.vmap(lambda x, t: problem.residual(lambda y, r: net(y, r + s), x, t))(xs, ts)
+    direct = jax.vmap(lambda x, t: problem.residual(net, x, t + s))(xs, ts)
+    np.testing.assert_allclose(shifted, direct, rtol=1e-5, atol=1e-6)
+    assert problem.periodic or problem.boundary_values is not None  # constant boundary data
+
+
 def _interpolant(ds, problem, frames):
     """u(x, t) from the saved ``frames`` of ``ds``: trigonometric in x, Lagrange in t."""
     a, b = problem.x_domain

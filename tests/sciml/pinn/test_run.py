@@ -30,3 +30,31 @@ def test_target_error_is_checked_in_the_last_window_on_the_whole_prediction():
     steps = [int(w.state.step) for w in marching.windows]
     assert steps == [40, 40] and [s for s, _ in marching.error_trace] == [20]
     assert np.isfinite(marching.error_trace[0][1]) and marching.error_trace[0][1] > 0
+
+
+@pytest.mark.parametrize("method", ["causal", "r3"])
+def test_windows_of_an_autonomous_problem_share_one_compiled_step_and_equal_separate_windows(method, monkeypatch):
+    import importlib
+
+    from sciml.pinn.train import Trainer
+
+    run_module = importlib.import_module("sciml.pinn.run")  # the module (sciml.pinn.run is also the function)
+
+    traces = []
+    step = Trainer.step
+    monkeypatch.setattr(Trainer, "step", lambda self, *a: (traces.append(1), step(self, *a))[1])
+    cfg = dataclasses.replace(CFG, method=method, windows=3, train=TrainConfig(steps=8, chunk=4, lr=1e-2))
+    shared = run(cfg)
+    assert len(traces) == 1  # one trace of the chunk for all three windows
+    resolve = run_module.resolve
+
+    def separate(c):  # the same problem declared non-autonomous: a trainer (and a compile) per window
+        problem, params, m = resolve(c)
+        return dataclasses.replace(problem, autonomous=False), params, m
+
+    monkeypatch.setattr(run_module, "resolve", separate)
+    traces.clear()
+    apart = run(cfg)
+    assert len(traces) == 3
+    np.testing.assert_allclose(shared.prediction.u.values, apart.prediction.u.values, atol=2e-5)
+    np.testing.assert_allclose(shared.rel_l2, apart.rel_l2, rtol=1e-4)
