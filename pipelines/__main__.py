@@ -6,6 +6,7 @@ from pipelines.cli import main
 
 # Line-buffered output also when redirected to a file or a pipe (nohup, tee, CI logs), so that a
 # long stage's progress lines appear as they are printed rather than in blocks of 8 KiB.
-sys.stdout.reconfigure(line_buffering=True)
-sys.stderr.reconfigure(line_buffering=True)
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned worker process imports this module
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+    sys.exit(main())
