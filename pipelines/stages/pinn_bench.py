@@ -74,6 +74,7 @@ class BenchPinnConfig:
     methods: tuple[str, ...] = ("pinn", "r3")
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     steps: int | None = None  # None: the problem's train-pinn preset for the profile
+    problem_steps: tuple[str, ...] = ()  # per-problem steps of the main runs, e.g. "burgers=15000"
     sweep_problems: tuple[str, ...] = ()  # a short run of every problem x method (seed 0)
     sweep_methods: tuple[str, ...] = ("pinn", "causal", "r3", "causal_r3", "lpinn", "rar_g", "rad")
     sweep_steps: int = field(default=200, metadata={"min": 1})
@@ -108,9 +109,25 @@ class BenchPinnConfig:
                 raise ValueError(f"unknown bench problem {p!r}; known: {', '.join(PROBLEMS)}")
         for m in (*self.methods, *self.sweep_methods, *self.speed_methods, *self.curve_methods, self.target_method):
             methods.get(m)
+        self.steps_of("")  # validates problem_steps
         for s in self.deepxde_samplers:
             if s not in DEEPXDE_SAMPLERS:
                 raise ValueError(f"unknown DeepXDE sampler {s!r}; known: {', '.join(DEEPXDE_SAMPLERS)}")
+
+    def steps_of(self, problem: str) -> int | None:
+        """Steps of ``problem``'s main runs: its ``problem_steps`` entry, else ``steps``."""
+        return _problem_steps(self.problem_steps).get(problem, self.steps)
+
+
+def _problem_steps(entries: tuple[str, ...]) -> dict[str, int]:
+    out = {}
+    for entry in entries:
+        name, sep, value = entry.partition("=")
+        if not sep or name not in PROBLEMS or not value.strip().isdigit() or int(value) < 1:
+            raise ValueError(f"problem_steps entry {entry!r} must be <problem>=<steps >= 1> with a problem in "
+                             f"{', '.join(PROBLEMS)}")
+        out[name] = int(value)
+    return out
 
 
 def _config_json(rc) -> dict:
@@ -195,7 +212,7 @@ def accuracy_records(cfg: BenchPinnConfig, profile: str, out_root: Path, index: 
     not found (``train_missing`` off) go to ``missing``, not to the records."""
     from sciml import pinn
 
-    groups = [(p, m, cfg.seeds, cfg.steps, None, "main") for p in cfg.problems for m in cfg.methods]
+    groups = [(p, m, cfg.seeds, cfg.steps_of(p), None, "main") for p in cfg.problems for m in cfg.methods]
     groups += [(p, m, (0,), cfg.sweep_steps, cfg.sweep_windows, "sweep") for p in cfg.sweep_problems
                for m in cfg.sweep_methods if not (p in cfg.problems and m in cfg.methods)]
     records, rows = [], []

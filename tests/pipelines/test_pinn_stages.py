@@ -132,6 +132,14 @@ def test_bench_collects_train_pinn_runs_and_lists_the_missing_ones(tmp_path, cap
     assert "no run found" in capsys.readouterr().out
 
 
+def test_problem_steps_override_the_steps_of_one_problem_and_bad_entries_are_one_line():
+    cfg = pinn_bench.BenchPinnConfig(steps=7, problem_steps=("burgers=15000",))
+    assert (cfg.steps_of("burgers"), cfg.steps_of("allen_cahn")) == (15000, 7)
+    for bad in ("burger=10", "burgers", "burgers=0", "burgers=x"):
+        with pytest.raises(ValueError, match=r"problem_steps entry .* must be <problem>=<steps >= 1>"):
+            pinn_bench.BenchPinnConfig(problem_steps=(bad,))
+
+
 def test_presets_time_marching_skips_the_lpinn_and_full_convection_follows_the_r3_code():
     quick = {m: pinn_train.run_config(pinn_train.TrainPinnConfig(method=m), "quick", 0) for m in ("r3", "lpinn")}
     assert quick["r3"].windows == 5 and quick["lpinn"].windows == 1
