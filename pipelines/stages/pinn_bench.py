@@ -51,7 +51,7 @@ from pathlib import Path
 from pipelines.bench import Record, machine_info, write_stage_bench
 from pipelines.registry import Stage, StageContext
 
-from .pinn_train import TrainPinnConfig, run_config
+from .pinn_train import TrainPinnConfig, run_config, run_config_dict
 
 PROBLEMS = {  # record name -> (pdes problem, variant, parameter overrides)
     "convection_beta50": ("convection", "default", {"beta": 50.0}),
@@ -130,10 +130,6 @@ def _problem_steps(entries: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-def _config_json(rc) -> dict:
-    return json.loads(json.dumps(dataclasses.asdict(rc), default=str))
-
-
 class RunIndex:
     """Finished runs (``prediction.nc``) under some directories, by their run config.
 
@@ -191,7 +187,7 @@ def _train_or_reuse(rc, directory: Path, cfg: BenchPinnConfig, index: RunIndex |
     nowhere and ``cfg.train_missing`` is off."""
     from .pinn_train import train_and_write
 
-    config = _config_json(rc)
+    config = run_config_dict(rc)
     path = directory / "prediction.nc"
     if cfg.reuse:
         if path.exists() and _stored_run_config(path) == config:

@@ -166,6 +166,14 @@ def run_dir(root: Path, rc) -> Path:
     return Path(root) / name / rc.method / f"seed{rc.seed}"
 
 
+def run_config_dict(rc) -> dict:
+    """``rc`` as the JSON-ready dict stored in a run's ``run_config`` attribute (by which
+    bench-pinn recognises a run it can reuse)."""
+    import json
+
+    return json.loads(json.dumps(dataclasses.asdict(rc), default=str))
+
+
 def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, log=print,
                     time_limit_s: float | None = None):
     """Train one run, write ``prediction.nc`` and ``history.nc`` into ``directory``; returns
@@ -183,7 +191,7 @@ def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, l
     result = pinn.run(rc, checkpoint_dir=directory / "checkpoints", resume=resume, log=log,
                       time_limit_s=time_limit_s)
     generator = "pipelines train-pinn"
-    attrs = {"run_config": json.dumps(dataclasses.asdict(rc), default=str), "machine": json.dumps(machine_info())}
+    attrs = {"run_config": json.dumps(run_config_dict(rc)), "machine": json.dumps(machine_info())}
     for name, ds in (("prediction", result.prediction), ("history", result.history)):
         ds = contract.with_provenance(ds.assign_attrs(attrs), generator=generator, config=config, seed=rc.seed)
         contract.write_netcdf(ds, directory / f"{name}.nc")
