@@ -41,6 +41,7 @@ the table ``missing`` instead of being recorded.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import statistics
@@ -100,6 +101,7 @@ class BenchPinnConfig:
     reuse: bool = True
     reuse_dirs: tuple[str, ...] = ()  # further directories searched for runs with the same run config
     train_missing: bool = True  # False: collect existing runs only; the others are listed as missing
+    measure_speed: bool = True  # False: no steps/s, R3 overhead or DeepXDE records (e.g. when only collecting)
 
     def __post_init__(self):
         from sciml.pinn import methods
@@ -109,14 +111,18 @@ class BenchPinnConfig:
                 raise ValueError(f"unknown bench problem {p!r}; known: {', '.join(PROBLEMS)}")
         for m in (*self.methods, *self.sweep_methods, *self.speed_methods, *self.curve_methods, self.target_method):
             methods.get(m)
-        self.steps_of("")  # validates problem_steps
+        self._steps_by_problem  # parses and validates problem_steps
         for s in self.deepxde_samplers:
             if s not in DEEPXDE_SAMPLERS:
                 raise ValueError(f"unknown DeepXDE sampler {s!r}; known: {', '.join(DEEPXDE_SAMPLERS)}")
 
+    @functools.cached_property
+    def _steps_by_problem(self) -> dict[str, int]:
+        return _problem_steps(self.problem_steps)
+
     def steps_of(self, problem: str) -> int | None:
         """Steps of ``problem``'s main runs: its ``problem_steps`` entry, else ``steps``."""
-        return _problem_steps(self.problem_steps).get(problem, self.steps)
+        return self._steps_by_problem.get(problem, self.steps)
 
 
 def _problem_steps(entries: tuple[str, ...]) -> dict[str, int]:
@@ -141,42 +147,50 @@ class RunIndex:
         self.roots = [Path(r) for r in roots]
         self._by_config: dict[str, Path] | None = None
 
-    def find(self, config: dict) -> Path | None:
+    def find(self, config: dict) -> tuple[Path, dict] | None:
+        """``(path, attributes)`` of a run made with ``config``, or None."""
         if self._by_config is None:
             self._by_config = {}
             for root in self.roots:
                 for path in sorted(root.rglob("prediction.nc")) if root.is_dir() else ():
-                    stored = _stored_run_config(path)
+                    attrs = _prediction_attrs(path)
+                    stored = None if attrs is None else _stored_run_config(attrs)
                     if stored is not None:
-                        self._by_config.setdefault(json.dumps(stored, sort_keys=True), path)
+                        self._by_config.setdefault(json.dumps(stored, sort_keys=True), (path, attrs))
         return self._by_config.get(json.dumps(config, sort_keys=True))
 
 
-def _stored_run_config(path: Path) -> dict | None:
-    """The run config a ``prediction.nc`` was made with: its ``run_config`` attribute, or
-    (older bench runs) its ``config`` when that is a run config rather than train-pinn's."""
-    import xarray as xr
-
+def _stored_run_config(attrs) -> dict | None:
+    """The run config a ``prediction.nc`` was made with, from its attributes: ``run_config``,
+    or (older bench runs) ``config`` when that is a run config rather than train-pinn's."""
     try:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            if "run_config" in ds.attrs:
-                return json.loads(ds.attrs["run_config"])
-            config = json.loads(ds.attrs["config"])
-    except (OSError, KeyError, ValueError):
+        if "run_config" in attrs:
+            return json.loads(attrs["run_config"])
+        config = json.loads(attrs["config"])
+    except (KeyError, ValueError, TypeError):
         return None
     return config if isinstance(config, dict) and {"network", "train"} <= config.keys() else None
 
 
-def _read_run(path: Path) -> tuple[float, dict]:
+def _prediction_attrs(path: Path) -> dict | None:
+    """The attributes of a ``prediction.nc`` (None where it cannot be read)."""
     import xarray as xr
 
-    with xr.open_dataset(path, engine="h5netcdf") as old:
-        extra = {"status": old.attrs["status"], "reused": str(path),
-                 **{k: getattr(old.attrs[k], "item", lambda: old.attrs[k])()
-                    for k in ("message", "steps_trained") if k in old.attrs}}
-        if "machine" in old.attrs:  # where it was trained, when that was recorded
-            extra["trained_on"] = json.loads(old.attrs["machine"])
-        return float(old.attrs["rel_l2"]), extra
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return dict(ds.attrs)
+    except (OSError, ValueError):
+        return None
+
+
+def _read_run(path: Path, attrs: dict) -> tuple[float, dict]:
+    """``(rel_l2, extra)`` of the run stored at ``path``, from its attributes ``attrs``."""
+    extra = {"status": attrs["status"], "reused": str(path),
+             **{k: getattr(attrs[k], "item", lambda: attrs[k])()
+                for k in ("message", "steps_trained") if k in attrs}}
+    if "machine" in attrs:  # where it was trained, when that was recorded
+        extra["trained_on"] = json.loads(attrs["machine"])
+    return float(attrs["rel_l2"]), extra
 
 
 def _train_or_reuse(rc, directory: Path, cfg: BenchPinnConfig, index: RunIndex | None = None
@@ -190,11 +204,12 @@ def _train_or_reuse(rc, directory: Path, cfg: BenchPinnConfig, index: RunIndex |
     config = run_config_dict(rc)
     path = directory / "prediction.nc"
     if cfg.reuse:
-        if path.exists() and _stored_run_config(path) == config:
-            return _read_run(path)
+        attrs = _prediction_attrs(path) if path.exists() else None
+        if attrs is not None and _stored_run_config(attrs) == config:
+            return _read_run(path, attrs)
         found = index.find(config) if index is not None else None
         if found is not None:
-            return _read_run(found)
+            return _read_run(*found)
     if not cfg.train_missing:
         return None, {"status": "missing"}
     result = train_and_write(rc, directory, config, resume=False, log=lambda m: None)
@@ -493,7 +508,10 @@ def run(cfg: BenchPinnConfig, ctx: StageContext) -> None:
 
     start = time.perf_counter()
     machine = machine_info()
-    records, note, threads = speed_records(cfg, ctx)
+    if cfg.measure_speed:
+        records, note, threads = speed_records(cfg, ctx)
+    else:
+        records, note, threads = [], "speed not measured (measure_speed = false)", 0
     tables: dict[str, list[dict]] = {"notes": [{"deepxde": note, "machine": json.dumps(machine)}]}
     if cfg.target_cap:
         recs, tables["time_to_target"] = target_records(cfg, ctx, threads)

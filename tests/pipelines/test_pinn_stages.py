@@ -112,8 +112,8 @@ def test_bench_collects_train_pinn_runs_and_lists_the_missing_ones(tmp_path, cap
     assert main(["train-pinn", "--set", "method=r3", "--set", "seeds=[1]", "--out", str(runs)]) == 0
     pred = contract.open_dataset(runs / "convection" / "r3" / "seed1" / "prediction.nc")
     assert pred.attrs["machine"] and '"network"' in pred.attrs["run_config"]
-    args = ["bench-pinn", "--set", "methods=r3", "--set", "seeds=[0, 1]", "--set", "speed_methods=pinn",
-            "--set", "speed_steps=4", "--set", "speed_rounds=1", "--set", "n_points=32", "--set", "target_cap=0",
+    args = ["bench-pinn", "--set", "methods=r3", "--set", "seeds=[0, 1]", "--set", "measure_speed=false",
+            "--set", "n_points=32", "--set", "target_cap=0",
             "--set", "sweep_problems=[]", "--set", "curve_betas=[10.0]", "--set", "curve_methods=r3", "--set", "curve_steps=2",
             "--set", f"reuse_dirs=[{str(runs)!r}]", "--set", "train_missing=false",
             "--set", f"runs_dir={tmp_path / 'runs'}", "--set", f"deepxde_python={tmp_path / 'missing'}",
@@ -123,6 +123,8 @@ def test_bench_collects_train_pinn_runs_and_lists_the_missing_ones(tmp_path, cap
     (found,) = [r for r in bench.records if r.name == "rel_l2/convection_beta50/r3"]
     assert found.seed == 1 and found.value == pytest.approx(pred.attrs["rel_l2"])
     assert found.extra["reused"].startswith(str(runs)) and found.extra["trained_on"]["jax_backend"] == "cpu"
+    assert not [r for r in bench.records if r.name.startswith(("steps_per_s", "r3_overhead", "speedup"))]
+    assert "measure_speed = false" in bench.tables["notes"][0]["deepxde"]
     assert bench.tables["missing"] == [
         {"name": "rel_l2/convection_beta50/r3", "seed": 0, "steps": 4},
         {"name": "failure_modes/beta10/r3", "seed": 0, "steps": 2}]
