@@ -5,6 +5,9 @@ train-operator MODEL=nuno DATA=elasticity``) reads the data set written by ``mak
 (``data/pdes/<data>/``), trains, and writes ``runs/operators/<data>-<model>-<profile>/``:
 ``checkpoint.eqx`` (every few epochs; a rerun resumes from it), ``history.nc`` (losses and
 seconds per epoch) and ``metrics.json`` (test relative L2, seconds per epoch, sizes, machine).
+Point-cloud models also keep their interpolated grids there (``point_setup_cache.npz``,
+reused while the data and grids are unchanged), so that a resumed paper-size run starts
+training at once instead of interpolating every cloud again.
 """
 
 from __future__ import annotations
@@ -120,7 +123,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
         n = cfg.n_train + cfg.n_test
         samples = data.PointSamples(samples.points[:n], samples.mask[:n], samples.x[:n], samples.y[:n],
                                     samples.cells[:n], samples.names_in, samples.names_out)
-        setup = experiment.point_setup(cfg.model, samples, cfg.n_train, spec, key=key)
+        setup = experiment.point_setup(cfg.model, samples, cfg.n_train, spec, key=key, cache_dir=run)
     prep_s = time.perf_counter() - start
     train_cfg = operators.TrainConfig(epochs=cfg.epochs, batch_size=min(cfg.batch_size, cfg.n_train), lr=cfg.lr,
                                       weight_decay=cfg.weight_decay,

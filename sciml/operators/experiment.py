@@ -15,7 +15,11 @@ interpolated back to the sample's own points (JAX multilinear), where the loss i
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import equinox as eqx
@@ -168,8 +172,55 @@ def grid_roundtrip_rel_l2(samples: PointSamples, dec: Decomposition, shape: tupl
     return float(jnp.mean(rel_l2_per_sample(back, samples.y[index], samples.mask[index][..., None])))
 
 
-def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec, *, key) -> Setup:
-    """NUNO, FNO after global interpolation, or DeepONet on point-cloud samples."""
+SETUP_CACHE = "point_setup_cache.npz"
+
+
+def _setup_digest(samples: PointSamples, dec: Decomposition, shape: tuple[int, ...], n_train: int) -> str:
+    """A hash of everything the interpolated grids and the round-trip value depend on: the
+    clouds, their fields and meshes, the leaf boxes, the grid shape and the split."""
+    h = hashlib.sha256(b"point_setup v1")
+    for a in (samples.points, samples.mask, samples.x, samples.y, dec.root, dec.boxes, dec.point_boxes,
+              np.asarray(shape), np.asarray(n_train), *samples.cells):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _cached_grids(cache_dir: Path | None, digest: str, compute) -> tuple[np.ndarray, float]:
+    """``compute()`` (grids, round trip), or its stored result in ``cache_dir`` when that was
+    made from the same inputs (``digest``); written atomically, so an interrupted run leaves
+    the old cache or none."""
+    path = None if cache_dir is None else Path(cache_dir) / SETUP_CACHE
+    if path is not None and path.exists():
+        try:
+            with np.load(path) as stored:
+                if str(stored["digest"]) == digest:
+                    return stored["grids"], float(stored["roundtrip"])
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable (e.g. from an older layout): computed again and replaced
+    grids, roundtrip = compute()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, digest=np.asarray(digest), grids=grids, roundtrip=np.asarray(roundtrip))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return grids, roundtrip
+
+
+def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec, *, key,
+                cache_dir: Path | None = None) -> Setup:
+    """NUNO, FNO after global interpolation, or DeepONet on point-cloud samples.
+
+    The interpolation of every cloud to the grids is the slow part at paper size (minutes
+    per thousand clouds of thousands of nodes); with ``cache_dir`` its result is kept there
+    (``point_setup_cache.npz``) and reused by a later call on the same data and grids, e.g.
+    a resumed run."""
     if model not in POINT_MODELS:
         raise ValueError(f"model {model!r} does not run on point clouds; point models: {', '.join(POINT_MODELS)}")
     train_points = samples.points[:n_train][samples.mask[:n_train]]
@@ -179,7 +230,10 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
     # size the grids for one sample's points per leaf (the union holds shared nodes once)
     per_leaf = nuno_interp.points_per_leaf((samples.points[i][samples.mask[i]] for i in range(n_train)), dec)
     shape = nuno_interp.grid_shape(dec, spec.oversampling, per_leaf)
-    grids = subdomain_grids(samples, dec, shape).astype(np.float32)
+    grids, roundtrip = _cached_grids(
+        cache_dir, _setup_digest(samples, dec, shape, n_train),
+        lambda: (subdomain_grids(samples, dec, shape).astype(np.float32),
+                 grid_roundtrip_rel_l2(samples, dec, shape, range(n_train, len(samples)))))
     axes = (0,) if Scope(spec.x_scope) is Scope.POINTWISE else (0, 1, *range(3, grids.ndim))
     x_mean = grids[:n_train].astype(np.float64).mean(axis=axes, keepdims=True)[0]
     x_std = grids[:n_train].astype(np.float64).std(axis=axes, keepdims=True)[0]
@@ -202,5 +256,4 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
                  info={"n_subdomains": n_sub, "grid": shape, "x_scope": Scope(spec.x_scope).value,
                        "grid_points_per_sample": int(n_sub * np.prod(shape)),
                        "points_per_sample": int(samples.mask.sum(1).mean()), "modes": _modes(spec, shape),
-                       "grid_roundtrip_rel_l2_test": grid_roundtrip_rel_l2(samples, dec, shape,
-                                                                           range(n_train, len(samples)))})
+                       "grid_roundtrip_rel_l2_test": roundtrip})

@@ -62,6 +62,30 @@ def test_grid_roundtrip_is_exact_for_linear_outputs_and_falls_with_grid_resoluti
     assert 0 < setup.info["grid_roundtrip_rel_l2_test"] < errors[0]
 
 
+def test_point_setup_reuses_its_cached_grids_only_for_the_same_data(tmp_path, monkeypatch):
+    samples = _samples([_mesh(8, 0.3, s) for s in range(4)])
+    spec = experiment.ModelSpec(width=4, modes=2, n_layers=1, n_subdomains=2)
+    first = experiment.point_setup("nuno", samples, 3, spec, key=jax.random.key(0), cache_dir=tmp_path)
+    assert (tmp_path / experiment.SETUP_CACHE).exists()
+    calls = []
+    real = experiment.subdomain_grids
+    monkeypatch.setattr(experiment, "subdomain_grids", lambda *a: calls.append(1) or real(*a))
+    again = experiment.point_setup("nuno", samples, 3, spec, key=jax.random.key(0), cache_dir=tmp_path)
+    assert not calls  # read back, not interpolated again
+    np.testing.assert_array_equal(again.x_train[0], first.x_train[0])
+    np.testing.assert_array_equal(again.x_test[0], first.x_test[0])
+    assert again.info["grid_roundtrip_rel_l2_test"] == first.info["grid_roundtrip_rel_l2_test"]
+    # other inputs (one sample's field changed): interpolated again, and the cache replaced
+    changed = PointSamples(samples.points, samples.mask, samples.x.copy(), samples.y, samples.cells, ("a",), ("u",))
+    changed.x[1] += 1.0
+    other = experiment.point_setup("nuno", changed, 3, spec, key=jax.random.key(0), cache_dir=tmp_path)
+    assert calls == [1]
+    np.testing.assert_allclose(other.x_train[0][1, :, 0] - first.x_train[0][1, :, 0],
+                               (other.x_train[0][1, :, 1] > 0.5) * 1.0, atol=1e-5)  # +1 inside the mesh
+    experiment.point_setup("nuno", changed, 3, spec, key=jax.random.key(0), cache_dir=tmp_path)
+    assert calls == [1]
+
+
 def test_points_per_leaf_sizes_a_union_of_distinct_meshes_for_one_sample():
     meshes = [_mesh(10, jitter=0.3, seed=s)[0] for s in range(5)]
     union = np.unique(np.concatenate(meshes), axis=0)
