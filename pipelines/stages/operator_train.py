@@ -132,7 +132,9 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
     model, history = operators.train(setup.model, setup.x_train, setup.y_train, setup.x_test, setup.y_test, train_cfg,
                                      mask=setup.mask_train, test_mask=setup.mask_test,
                                      checkpoint_dir=run, resume=cfg.resume)
-    predict = jax.jit(lambda *x: jax.vmap(model)(*x))
+    # batches of batch_size under one jit: the whole test set at once would hold every
+    # sample's activations (GBs for Darcy's 421 x 421 grids)
+    predict = jax.jit(lambda *x: jax.lax.map(lambda s: model(*s), x, batch_size=train_cfg.batch_size))
     x_test = setup.x_test if isinstance(setup.x_test, tuple) else (setup.x_test,)
     pred = predict(*x_test)
     mask = setup.mask_test
