@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.bench import Record, write_stage_bench
-from pipelines.config import load_config
+from pipelines.config import config_to_dict, load_config
 from pipelines.registry import Stage, StageContext
 
 from .operator_train import MODELS, TrainOperatorConfig, train_operator
@@ -46,6 +46,9 @@ class BenchOperatorsConfig:
     superres_subsample: int = field(default=4, metadata={"min": 0})
     # per-pair train-operator settings, "data:model:key=value" (e.g. "burgers:fno:width=64")
     pair_overrides: tuple[str, ...] = ()
+    # reuse a finished run (its metrics.json made with the same train-operator config) and resume
+    # an unfinished one from its checkpoint; off: every pair is trained afresh (timings of this run)
+    reuse: bool = False
 
     def __post_init__(self):
         for pair in self.pairs:
@@ -78,13 +81,36 @@ def _train_cfg(cfg: BenchOperatorsConfig, ctx: StageContext, data: str, model: s
     return dataclasses.replace(train_cfg, resume=False)
 
 
+def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig) -> dict | None:
+    """The metrics of a finished run in ``run_dir`` made with ``train_cfg`` (``resume`` aside),
+    or None."""
+    import json
+
+    try:
+        m = json.loads((run_dir / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return None
+    ours = {k: v for k, v in json.loads(json.dumps(config_to_dict(train_cfg))).items() if k != "resume"}
+    stored = {k: v for k, v in (m.get("config") or {}).items() if k != "resume"}
+    return m if stored == ours and m.get("epochs") == train_cfg.epochs else None
+
+
+def _train_or_reuse(cfg: BenchOperatorsConfig, ctx: StageContext, train_cfg: TrainOperatorConfig,
+                    run_dir: Path) -> dict:
+    """train-operator's metrics for ``train_cfg`` in ``run_dir``: read back (``cfg.reuse`` and a
+    finished run there), else trained (resuming from a checkpoint there with ``cfg.reuse``)."""
+    if cfg.reuse and (m := _finished_run(run_dir, train_cfg)) is not None:
+        print(f"reused {run_dir / 'metrics.json'} (trained on {m.get('machine')})")
+        return {**m, "reused": str(run_dir)}
+    return train_operator(dataclasses.replace(train_cfg, resume=cfg.reuse), dataclasses.replace(ctx, out=run_dir))
+
+
 def superresolution(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
     """Burgers FNO trained on every ``superres_subsample``-th point, tested at that resolution
     and on the full grid: the full-grid error against twice the training-resolution error."""
     k = cfg.superres_subsample
     train_cfg = _train_cfg(cfg, ctx, "burgers", "fno", f"train_subsample={k}")
-    run_ctx = dataclasses.replace(ctx, out=Path(ctx.repo_root) / cfg.out_dir / ctx.profile / f"burgers-fno-sub{k}")
-    m = train_operator(train_cfg, run_ctx)
+    m = _train_or_reuse(cfg, ctx, train_cfg, Path(ctx.repo_root) / cfg.out_dir / ctx.profile / f"burgers-fno-sub{k}")
     coarse, fine = m["rel_l2_test"], m["rel_l2_test_full_resolution"]
     extra = {"train_resolution": m["train_resolution"], "test_resolution": m["test_resolution"],
              "rel_l2_at_train_resolution": coarse, "ratio_to_train_resolution": fine / coarse,
@@ -104,11 +130,12 @@ def run(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
     for pair in cfg.pairs or DEFAULT_PAIRS:
         data, _, model = pair.partition(":")
         train_cfg = _train_cfg(cfg, ctx, data, model)
-        run_ctx = dataclasses.replace(ctx, out=Path(ctx.repo_root) / cfg.out_dir / ctx.profile / f"{data}-{model}")
-        m = results[(data, model)] = train_operator(train_cfg, run_ctx)
+        m = results[(data, model)] = _train_or_reuse(
+            cfg, ctx, train_cfg, Path(ctx.repo_root) / cfg.out_dir / ctx.profile / f"{data}-{model}")
         name = f"{RECORD_NAME.get(data, data)}/{model}"
         published = PUBLISHED.get((data, model))
         extra = {k: m[k] for k in ("n_train", "n_test", "epochs", "compile_s", "n_parameters", "setup")}
+        extra.update({k: m[k] for k in ("reused", "machine") if k in m})
         records.append(Record(name=f"rel_l2/{name}", value=m["rel_l2_test"], unit="1", better="lower",
                               profile=ctx.profile, seed=train_cfg.seed, extra=extra,
                               reference={"value": published[0], "source": published[1]} if published else None))

@@ -148,3 +148,37 @@ def test_bench_superresolution_records_the_coarse_and_full_grid_errors(tmp_path)
     assert fine.extra["train_resolution"] == [16] and fine.extra["test_resolution"] == [64]
     assert fine.reference["value"] == pytest.approx(2 * coarse.value)
     assert 0 < coarse.value < 2 and 0 < fine.value < 2
+
+
+def test_bench_reuses_finished_runs_and_resumes_unfinished_ones_only_with_reuse(tmp_path, monkeypatch, capsys):
+    import dataclasses
+
+    from pdes import operator_data
+    from pipelines import contract
+    from pipelines.registry import StageContext
+    from pipelines.stages import operator_bench
+    from pipelines.stages.operator_bench import BenchOperatorsConfig, superresolution
+
+    options = {k: v for k, v in operator_data.SETS["burgers"]["quick"].items() if k not in ("samples", "chunk")}
+    options.update(nx=128, subsample=4)  # 32 points
+    ds = operator_data.get("burgers")(8, 0, **options)
+    data_dir = tmp_path / "data" / "pdes"
+    contract.write_netcdf(contract.with_provenance(ds, generator="test", config={}, seed=0),
+                          data_dir / "burgers" / "chunk_000000.nc")
+    settings = ("width=4", "modes=2", "n_layers=1", "batch_size=2", f"data_dir={data_dir}")
+    cfg = BenchOperatorsConfig(epochs=2, n_train=4, n_test=4, superres_subsample=2, out_dir=str(tmp_path / "runs"),
+                               pair_overrides=tuple(f"burgers:fno:{s}" for s in settings), reuse=True)
+    ctx = StageContext(profile="quick", scheduler=None, out=None, repo_root=tmp_path)
+    trained = []
+    real = operator_bench.train_operator
+    monkeypatch.setattr(operator_bench, "train_operator",
+                        lambda c, x: trained.append((c.epochs, c.resume)) or real(c, x))
+    first = superresolution(cfg, ctx)
+    assert trained == [(2, True)]
+    again = superresolution(cfg, ctx)  # finished with the same config: read back
+    assert trained == [(2, True)] and [r.value for r in again] == [r.value for r in first]
+    assert "reused" in capsys.readouterr().out
+    more = superresolution(dataclasses.replace(cfg, epochs=3), ctx)  # unfinished for 3 epochs: resumed
+    assert trained == [(2, True), (3, True)] and all(0 < r.value < 2 for r in more)
+    superresolution(dataclasses.replace(cfg, epochs=3, reuse=False), ctx)  # off: trained afresh
+    assert trained[-1] == (3, False)
