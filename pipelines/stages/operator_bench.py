@@ -27,6 +27,13 @@ PUBLISHED = {  # test relative L2 in the papers, for the report (same problem, t
     ("burgers", "fno"): (2.5e-3, "issue goal at 1024 points (FNO paper: 1.6e-3 at 1024)"),
     ("channel_flow", "nuno"): (1.74e-3, "NUNO paper, NU-FNO channel flow (their data)"),
     ("channel_flow", "fno_interp"): (3.61e-3, "NUNO paper, FNO after interpolation, channel flow (their data)"),
+    ("heat_sink", "nuno"): (5.09e-2, "NUNO paper Table 4, NU-FNO, 3D heat sink (their data: 19.5k points, 16 "
+                                     "subdomains, 501 epochs)"),
+    ("heat_sink", "fno_interp"): (7.68e-2, "NUNO paper Table 4, FNO after global interpolation, 3D heat sink "
+                                           "(their data)"),
+    ("elasticity", "nuno"): (1.93e-2, "NUNO paper Table 1, NU-FNO (KDE input, Fourier read-back at the points; "
+                                      "their data)"),
+    ("elasticity", "fno_interp"): (6.16e-2, "NUNO paper Table 1, FNO after interpolation (their data)"),
 }
 
 
