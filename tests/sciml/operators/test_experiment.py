@@ -127,18 +127,25 @@ def test_bench_pair_overrides_are_checked_and_selected():
         BenchOperatorsConfig(pair_overrides=("burgers:width=64",))
 
 
-def test_bench_superresolution_records_the_coarse_and_full_grid_errors(tmp_path):
+def _burgers_data_dir(root, n_samples: int, nx: int):
+    """A tiny Burgers data set (``nx / 4`` points) written as ``data-pdes`` would; its data_dir."""
     from pdes import operator_data
     from pipelines import contract
+
+    options = {k: v for k, v in operator_data.SETS["burgers"]["quick"].items() if k not in ("samples", "chunk")}
+    options.update(nx=nx, subsample=4)
+    ds = operator_data.get("burgers")(n_samples, 0, **options)
+    data_dir = root / "data" / "pdes"
+    contract.write_netcdf(contract.with_provenance(ds, generator="test", config={}, seed=0),
+                          data_dir / "burgers" / "chunk_000000.nc")
+    return data_dir
+
+
+def test_bench_superresolution_records_the_coarse_and_full_grid_errors(tmp_path):
     from pipelines.registry import StageContext
     from pipelines.stages.operator_bench import BenchOperatorsConfig, superresolution
 
-    options = {k: v for k, v in operator_data.SETS["burgers"]["quick"].items() if k not in ("samples", "chunk")}
-    options.update(nx=256, subsample=4)  # 64 points
-    ds = operator_data.get("burgers")(12, 0, **options)
-    data_dir = tmp_path / "data" / "pdes"
-    contract.write_netcdf(contract.with_provenance(ds, generator="test", config={}, seed=0),
-                          data_dir / "burgers" / "chunk_000000.nc")
+    data_dir = _burgers_data_dir(tmp_path, 12, 256)  # 64 points
     settings = ("width=8", "modes=4", "n_layers=2", "batch_size=4", f"data_dir={data_dir}")
     cfg = BenchOperatorsConfig(epochs=3, n_train=8, n_test=4, superres_subsample=4, out_dir=str(tmp_path / "runs"),
                                pair_overrides=tuple(f"burgers:fno:{s}" for s in settings))
@@ -153,18 +160,11 @@ def test_bench_superresolution_records_the_coarse_and_full_grid_errors(tmp_path)
 def test_bench_reuses_finished_runs_and_resumes_unfinished_ones_only_with_reuse(tmp_path, monkeypatch, capsys):
     import dataclasses
 
-    from pdes import operator_data
-    from pipelines import contract
     from pipelines.registry import StageContext
     from pipelines.stages import operator_bench
     from pipelines.stages.operator_bench import BenchOperatorsConfig, superresolution
 
-    options = {k: v for k, v in operator_data.SETS["burgers"]["quick"].items() if k not in ("samples", "chunk")}
-    options.update(nx=128, subsample=4)  # 32 points
-    ds = operator_data.get("burgers")(8, 0, **options)
-    data_dir = tmp_path / "data" / "pdes"
-    contract.write_netcdf(contract.with_provenance(ds, generator="test", config={}, seed=0),
-                          data_dir / "burgers" / "chunk_000000.nc")
+    data_dir = _burgers_data_dir(tmp_path, 8, 128)  # 32 points
     settings = ("width=4", "modes=2", "n_layers=1", "batch_size=2", f"data_dir={data_dir}")
     cfg = BenchOperatorsConfig(epochs=2, n_train=4, n_test=4, superres_subsample=2, out_dir=str(tmp_path / "runs"),
                                pair_overrides=tuple(f"burgers:fno:{s}" for s in settings), reuse=True)
