@@ -85,7 +85,7 @@ def _train_cfg(cfg: BenchOperatorsConfig, ctx: StageContext, data: str, model: s
         f"{k}={getattr(cfg, k)}" for k in ("epochs", "n_train", "n_test") if getattr(cfg, k)]
     overrides += cfg.overrides_for(data, model) + list(extra)
     train_cfg = load_config(TrainOperatorConfig, "train-operator", ctx.profile, overrides)
-    return dataclasses.replace(train_cfg, resume=False)
+    return dataclasses.replace(train_cfg, resume=cfg.reuse)  # without reuse, afresh whatever is in the run directory
 
 
 def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig) -> dict | None:
@@ -105,11 +105,12 @@ def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig) -> dict | None:
 def _train_or_reuse(cfg: BenchOperatorsConfig, ctx: StageContext, train_cfg: TrainOperatorConfig,
                     run_dir: Path) -> dict:
     """train-operator's metrics for ``train_cfg`` in ``run_dir``: read back (``cfg.reuse`` and a
-    finished run there), else trained (resuming from a checkpoint there with ``cfg.reuse``)."""
+    finished run there), else trained (resuming from a checkpoint there when ``train_cfg.resume``,
+    which :func:`_train_cfg` sets from ``cfg.reuse``)."""
     if cfg.reuse and (m := _finished_run(run_dir, train_cfg)) is not None:
         print(f"reused {run_dir / 'metrics.json'} (trained on {m.get('machine')})")
         return {**m, "reused": str(run_dir)}
-    return train_operator(dataclasses.replace(train_cfg, resume=cfg.reuse), dataclasses.replace(ctx, out=run_dir))
+    return train_operator(train_cfg, dataclasses.replace(ctx, out=run_dir))
 
 
 def superresolution(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:

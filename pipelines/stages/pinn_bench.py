@@ -145,7 +145,7 @@ class RunIndex:
 
     def __init__(self, roots):
         self.roots = [Path(r) for r in roots]
-        self._by_config: dict[str, Path] | None = None
+        self._by_config: dict[str, tuple[Path, dict]] | None = None  # run config JSON -> (path, attributes)
 
     def find(self, config: dict) -> tuple[Path, dict] | None:
         """``(path, attributes)`` of a run made with ``config``, or None."""

@@ -17,8 +17,9 @@ import dataclasses
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import equinox as eqx
 import jax
@@ -92,13 +93,24 @@ def write_with_header(path: str | Path, header: dict[str, Any], trees: tuple[Any
         line = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise error(f"{what} header for {path} is not JSON-serialisable: {err}") from None
+
+    def write(f):
+        f.write((line + "\n").encode())
+        for tree in trees:
+            eqx.tree_serialise_leaves(f, tree)
+
+    return atomic_write(path, write)
+
+
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write(f)`` on a temporary binary file beside ``path``, fsync it and rename it to
+    ``path``, so that an interrupted write leaves the old file or none; returns the path."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write((line + "\n").encode())
-            for tree in trees:
-                eqx.tree_serialise_leaves(f, tree)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -16,8 +16,6 @@ interpolated back to the sample's own points (JAX multilinear), where the loss i
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .checkpoint import atomic_write
 from .data import GridSamples, PointSamples, inside_mesh
 from .deeponet import DeepONet
 from .losses import rel_l2_per_sample
@@ -201,15 +200,8 @@ def _cached_grids(cache_dir: Path | None, digest: str, compute) -> tuple[np.ndar
             pass  # unreadable (e.g. from an older layout): computed again and replaced
     grids, roundtrip = compute()
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, digest=np.asarray(digest), grids=grids, roundtrip=np.asarray(roundtrip))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda f: np.savez(f, digest=np.asarray(digest), grids=grids,
+                                              roundtrip=np.asarray(roundtrip)))
     return grids, roundtrip
 
 
