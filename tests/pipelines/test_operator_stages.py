@@ -43,6 +43,13 @@ def test_fno_on_burgers_trains_writes_metrics_and_resumes(burgers_data, tmp_path
     assert json.loads((tmp_path / "metrics.json").read_text())["epochs"] == 6
 
 
+def test_subsample_thins_train_and_test_grids(burgers_data, tmp_path):
+    assert run(burgers_data, "model=fno", "data=burgers", "n_train=8", "n_test=4", "epochs=1", "batch_size=4",
+               "width=8", "modes=4", "n_layers=2", "subsample=2", out=tmp_path) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["setup"]["grid"] == [32] and metrics["config"]["subsample"] == 2  # 64 points, every 2nd
+
+
 def test_too_few_samples_names_the_make_command(burgers_data, tmp_path, capsys):
     assert run(burgers_data, "model=fno", "data=burgers", "n_train=100", "n_test=10", out=tmp_path) == 1
     err = capsys.readouterr().err.strip()
@@ -53,6 +60,7 @@ def test_too_few_samples_names_the_make_command(burgers_data, tmp_path, capsys):
     (("model=fno", "data=elasticity"), "'fno' runs on grids"),
     (("model=nuno", "data=burgers"), "runs on point clouds"),
     (("model=fnoo",), "fnoo"),
+    (("model=nuno", "data=heat_sink", "subsample=2"), "subsample=2 thins grids"),
 ])
 def test_bad_combinations_are_one_line(burgers_data, tmp_path, capsys, settings, expected):
     assert run(burgers_data, *settings, out=tmp_path) == 2
