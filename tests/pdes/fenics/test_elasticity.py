@@ -56,11 +56,14 @@ def test_unknown_support_is_a_clear_error():
 def test_void_radius_law():
     rng = np.random.default_rng(0)
     a, b = elasticity.rho_coefficients(rng, 16)
-    assert a.shape == b.shape == (17,) and b[0] == 0.0
-    # the KL variances: 4^2 / (pi (k^2 + 9)) for k >= 1
-    draws = np.stack([np.concatenate(elasticity.rho_coefficients(rng, 4)) for _ in range(4000)])
+    assert a.shape == b.shape == (17,) and a[0] == b[0] == 0.0  # no constant: Geo-FNO's ten coefficients
+    # the KL variances: 4^2 / (pi (k^2 + 9)) for k >= 1, 4^2 / (2 pi 9) for the constant
+    draws = np.stack([np.concatenate(elasticity.rho_coefficients(rng, 4, constant=True)) for _ in range(4000)])
     var = draws.var(axis=0)
     np.testing.assert_allclose(var[1:5], 16 / (np.pi * (np.arange(1, 5) ** 2 + 9)), rtol=0.1)
+    np.testing.assert_allclose(var[0], 16 / (2 * np.pi * 9), rtol=0.1)
+    params = elasticity.DATASET.sample_params(0, 0, elasticity.DATASET.options["full"])
+    assert len(params["rho_cos"]) == 6 and params["rho_cos"][0] == 0.0  # the full profile: K = 5
 
 
 def test_dataset_sample_is_a_valid_contract_dataset_and_deterministic():
