@@ -18,7 +18,7 @@ from pipelines.bench import Record, write_stage_bench
 from pipelines.config import config_to_dict, load_config
 from pipelines.registry import Stage, StageContext
 
-from .operator_train import MODELS, TrainOperatorConfig, train_operator
+from .operator_train import MODELS, TrainOperatorConfig, data_key, load_pieces, train_operator
 
 RECORD_NAME = {"heat_sink": "heatsink", "channel_flow": "channel"}
 PUBLISHED = {  # test relative L2 in the papers, for the report (same problem, their data)
@@ -88,9 +88,10 @@ def _train_cfg(cfg: BenchOperatorsConfig, ctx: StageContext, data: str, model: s
     return dataclasses.replace(train_cfg, resume=cfg.reuse)  # without reuse, afresh whatever is in the run directory
 
 
-def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig) -> dict | None:
-    """The metrics of a finished run in ``run_dir`` made with ``train_cfg`` (``resume`` aside),
-    or None."""
+def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig, key: str) -> dict | None:
+    """The metrics of a finished run in ``run_dir`` made with ``train_cfg`` (``resume`` aside)
+    on the data whose :func:`data_key` is ``key``, or None. Runs from before metrics kept the
+    data key are taken on the config alone."""
     import json
 
     try:
@@ -99,7 +100,8 @@ def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig) -> dict | None:
         return None
     ours = {k: v for k, v in json.loads(json.dumps(config_to_dict(train_cfg))).items() if k != "resume"}
     stored = {k: v for k, v in (m.get("config") or {}).items() if k != "resume"}
-    return m if stored == ours and m.get("epochs") == train_cfg.epochs else None
+    same_data = m.get("data_key", key) == key
+    return m if stored == ours and m.get("epochs") == train_cfg.epochs and same_data else None
 
 
 def _train_or_reuse(cfg: BenchOperatorsConfig, ctx: StageContext, train_cfg: TrainOperatorConfig,
@@ -107,8 +109,9 @@ def _train_or_reuse(cfg: BenchOperatorsConfig, ctx: StageContext, train_cfg: Tra
     """train-operator's metrics for ``train_cfg`` in ``run_dir``: read back (``cfg.reuse`` and a
     finished run there), else trained (resuming from a checkpoint there when ``train_cfg.resume``,
     which :func:`_train_cfg` sets from ``cfg.reuse``)."""
-    if cfg.reuse and (m := _finished_run(run_dir, train_cfg)) is not None:
-        print(f"reused {run_dir / 'metrics.json'} (trained on {m.get('machine')})")
+    if cfg.reuse and (m := _finished_run(run_dir, train_cfg, data_key(load_pieces(train_cfg, ctx.repo_root)))):
+        unchecked = "" if "data_key" in m else "; made before runs kept their data key, so not checked against the data"
+        print(f"reused {run_dir / 'metrics.json'} (trained on {m.get('machine')}{unchecked})")
         return {**m, "reused": str(run_dir)}
     return train_operator(train_cfg, dataclasses.replace(ctx, out=run_dir))
 

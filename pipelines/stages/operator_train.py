@@ -12,6 +12,7 @@ training at once instead of interpolating every cloud again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -96,6 +97,34 @@ def load_pieces(cfg: TrainOperatorConfig, root: Path):
     return datasets
 
 
+DATA_KEY_FILE = "data_key.txt"
+
+
+def data_key(pieces) -> str:
+    """Which data a run trains on: a hash over the pieces (in order) of the key ``data-pdes``
+    solved each from (seed, piece, options) and the time it was written, so that the same files
+    give the same key and regenerated or changed data another; pieces without those attributes
+    (written by hand) are hashed by all their attributes."""
+    h = hashlib.sha256(b"data v1")
+    for ds in pieces:
+        attrs = ds.attrs
+        ident = ({k: attrs[k] for k in ("piece_key", "created") if k in attrs} if "piece_key" in attrs
+                 else {k: str(v) for k, v in attrs.items()})
+        h.update(json.dumps(ident, sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def _resume_same_data(run: Path, key: str, resume: bool) -> bool:
+    """Whether to resume from a checkpoint in ``run``: not when the run was started on other data
+    (its ``data_key.txt`` differs; runs from before the key was kept have none and resume)."""
+    stored = run / DATA_KEY_FILE
+    if resume and stored.exists() and stored.read_text().strip() != key and (run / "checkpoint.eqx").exists():
+        print(f"{run}: its checkpoint was trained on other data (data key {stored.read_text().strip()}, now {key}); "
+              "training from scratch")
+        return False
+    return resume
+
+
 def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
     """Train as configured; returns the metrics written to ``metrics.json``."""
     from pipelines.jaxsetup import configure_jax
@@ -110,6 +139,8 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
 
     run = Path(ctx.out) if ctx.out else ctx.repo_root / cfg.run_dir / f"{cfg.data}-{cfg.model}-{ctx.profile}"
     pieces = load_pieces(cfg, ctx.repo_root)
+    key_of_data = data_key(pieces)
+    resume = _resume_same_data(run, key_of_data, cfg.resume)
     spec = experiment.ModelSpec(width=cfg.width, modes=cfg.modes, n_layers=cfg.n_layers, padding=cfg.padding,
                                 n_subdomains=cfg.n_subdomains, oversampling=cfg.oversampling,
                                 x_scope=experiment.Scope(cfg.x_scope))
@@ -132,13 +163,15 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
                                     samples.cells[:n], samples.names_in, samples.names_out)
         setup = experiment.point_setup(cfg.model, samples, cfg.n_train, spec, key=key, cache_dir=run)
     prep_s = time.perf_counter() - start
+    run.mkdir(parents=True, exist_ok=True)
+    contract.atomic_write_text(run / DATA_KEY_FILE, key_of_data + "\n")
     train_cfg = operators.TrainConfig(epochs=cfg.epochs, batch_size=min(cfg.batch_size, cfg.n_train), lr=cfg.lr,
                                       weight_decay=cfg.weight_decay,
                                       schedule=operators.StepDecay(cfg.decay_every, cfg.gamma), seed=cfg.seed,
                                       checkpoint_every=max(1, cfg.epochs // 10))
     model, history = operators.train(setup.model, setup.x_train, setup.y_train, setup.x_test, setup.y_test, train_cfg,
                                      mask=setup.mask_train, test_mask=setup.mask_test,
-                                     checkpoint_dir=run, resume=cfg.resume)
+                                     checkpoint_dir=run, resume=resume)
     # batches of batch_size under one jit: the whole test set at once would hold every
     # sample's activations (GBs for Darcy's 421 x 421 grids)
     predict = jax.jit(lambda *x: jax.lax.map(lambda s: model(*s), x, batch_size=train_cfg.batch_size))
@@ -155,7 +188,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
         "rel_l2_test": float(rel.mean()), "rel_l2_test_per_sample": rel.tolist(),
         "s_per_epoch": float(np.mean(seconds[1:] if len(seconds) > 1 else seconds)),
         "compile_s": history.compile_seconds, "prepare_s": prep_s, "inference_s_per_sample": infer_s,
-        "epochs": len(seconds), "n_train": cfg.n_train, "n_test": cfg.n_test,
+        "epochs": len(seconds), "n_train": cfg.n_train, "n_test": cfg.n_test, "data_key": key_of_data,
         "n_parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))),
         "setup": {k: (list(v) if isinstance(v, tuple) else v) for k, v in (setup.info or {}).items()},
         "config": config_to_dict(cfg),

@@ -127,16 +127,16 @@ def test_bench_pair_overrides_are_checked_and_selected():
         BenchOperatorsConfig(pair_overrides=("burgers:width=64",))
 
 
-def _burgers_data_dir(root, n_samples: int, nx: int):
+def _burgers_data_dir(root, n_samples: int, nx: int, seed: int = 0):
     """A tiny Burgers data set (``nx / 4`` points) written as ``data-pdes`` would; its data_dir."""
     from pdes import operator_data
     from pipelines import contract
 
     options = {k: v for k, v in operator_data.SETS["burgers"]["quick"].items() if k not in ("samples", "chunk")}
     options.update(nx=nx, subsample=4)
-    ds = operator_data.get("burgers")(n_samples, 0, **options)
+    ds = operator_data.get("burgers")(n_samples, seed, **options)
     data_dir = root / "data" / "pdes"
-    contract.write_netcdf(contract.with_provenance(ds, generator="test", config={}, seed=0),
+    contract.write_netcdf(contract.with_provenance(ds, generator="test", config={}, seed=seed),
                           data_dir / "burgers" / "chunk_000000.nc")
     return data_dir
 
@@ -182,3 +182,8 @@ def test_bench_reuses_finished_runs_and_resumes_unfinished_ones_only_with_reuse(
     assert trained == [(2, True), (3, True)] and all(0 < r.value < 2 for r in more)
     superresolution(dataclasses.replace(cfg, epochs=3, reuse=False), ctx)  # off: trained afresh
     assert trained[-1] == (3, False)
+    capsys.readouterr()
+    _burgers_data_dir(tmp_path, 8, 128, seed=1)  # regenerated data: neither read back nor resumed
+    again = superresolution(dataclasses.replace(cfg, epochs=3), ctx)
+    assert trained[-1] == (3, True) and "trained on other data" in capsys.readouterr().out
+    assert [r.value for r in again] != [r.value for r in more]
