@@ -166,7 +166,12 @@ def run(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
             records.append(Record(name=f"nuno_vs_fno_interp/{name}", value=m["rel_l2_test"] / base["rel_l2_test"],
                                   unit="1", better="lower", profile=ctx.profile,
                                   reference={"value": 0.6, "source": "issue goal (NUNO paper's gap)"},
-                                  extra={"s_per_epoch_ratio": m["s_per_epoch"] / base["s_per_epoch"]}))
+                                  extra={"s_per_epoch_ratio": m["s_per_epoch"] / base["s_per_epoch"],
+                                         # how much of each error the grids alone explain: the
+                                         # true outputs through the grids and back
+                                         "grid_roundtrip_rel_l2": {
+                                             k: (r.get("setup") or {}).get("grid_roundtrip_rel_l2_test")
+                                             for k, r in (("nuno", m), ("fno_interp", base))}}))
     records += neuralop_comparison(cfg, ctx)
     path = write_stage_bench("operators", records, ctx, out=Path(ctx.out) if ctx.out else None)
     print(f"wrote {path}")
