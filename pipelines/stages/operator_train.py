@@ -97,7 +97,9 @@ def load_pieces(cfg: TrainOperatorConfig, root: Path):
     return datasets
 
 
-DATA_KEY_FILE = "data_key.txt"
+RUN_KEY_FILE = "run_key.json"
+# settings a run may change and still resume: more epochs, and where it is written
+RESUMABLE = ("resume", "epochs", "run_dir")
 
 
 def data_key(pieces) -> str:
@@ -114,15 +116,33 @@ def data_key(pieces) -> str:
     return h.hexdigest()[:16]
 
 
-def _resume_same_data(run: Path, key: str, resume: bool) -> bool:
-    """Whether to resume from a checkpoint in ``run``: not when the run was started on other data
-    (its ``data_key.txt`` differs; runs from before the key was kept have none and resume)."""
-    stored = run / DATA_KEY_FILE
-    if resume and stored.exists() and stored.read_text().strip() != key and (run / "checkpoint.eqx").exists():
-        print(f"{run}: its checkpoint was trained on other data (data key {stored.read_text().strip()}, now {key}); "
-              "training from scratch")
-        return False
-    return resume
+def run_key(cfg: TrainOperatorConfig, key_of_data: str) -> dict:
+    """What a checkpoint depends on: the data (:func:`data_key`) and every setting but
+    :data:`RESUMABLE`."""
+    return {"data_key": key_of_data,
+            "config": {k: v for k, v in json.loads(json.dumps(config_to_dict(cfg))).items() if k not in RESUMABLE}}
+
+
+def _resume_same_run(run: Path, key: dict, resume: bool) -> bool:
+    """Whether to resume from a checkpoint in ``run``: not when it was started on other data or
+    with other settings (its ``run_key.json`` differs; runs from before the key was kept have
+    none and resume, the trainer still checking the optimiser settings)."""
+    path = run / RUN_KEY_FILE
+    if not (resume and path.exists() and (run / "checkpoint.eqx").exists()):
+        return resume
+    try:
+        stored = json.loads(path.read_text())
+    except ValueError:
+        stored = {}
+    if stored == key:
+        return True
+    differ = sorted(k for k in set(key["config"]) | set(stored.get("config") or {})
+                    if (stored.get("config") or {}).get(k) != key["config"].get(k))
+    was = stored.get("config") or {}
+    what = (["data"] if stored.get("data_key") != key["data_key"] else []) + [
+        f"{k} (was {was.get(k)!r}, now {key['config'].get(k)!r})" for k in differ]
+    print(f"{run}: its checkpoint was made with different {', '.join(what)}; training from scratch")
+    return False
 
 
 def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
@@ -140,7 +160,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
     run = Path(ctx.out) if ctx.out else ctx.repo_root / cfg.run_dir / f"{cfg.data}-{cfg.model}-{ctx.profile}"
     pieces = load_pieces(cfg, ctx.repo_root)
     key_of_data = data_key(pieces)
-    resume = _resume_same_data(run, key_of_data, cfg.resume)
+    resume = _resume_same_run(run, run_key(cfg, key_of_data), cfg.resume)
     spec = experiment.ModelSpec(width=cfg.width, modes=cfg.modes, n_layers=cfg.n_layers, padding=cfg.padding,
                                 n_subdomains=cfg.n_subdomains, oversampling=cfg.oversampling,
                                 x_scope=experiment.Scope(cfg.x_scope))
@@ -164,7 +184,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
         setup = experiment.point_setup(cfg.model, samples, cfg.n_train, spec, key=key, cache_dir=run)
     prep_s = time.perf_counter() - start
     run.mkdir(parents=True, exist_ok=True)
-    contract.atomic_write_text(run / DATA_KEY_FILE, key_of_data + "\n")
+    contract.atomic_write_json(run / RUN_KEY_FILE, run_key(cfg, key_of_data))
     train_cfg = operators.TrainConfig(epochs=cfg.epochs, batch_size=min(cfg.batch_size, cfg.n_train), lr=cfg.lr,
                                       weight_decay=cfg.weight_decay,
                                       schedule=operators.StepDecay(cfg.decay_every, cfg.gamma), seed=cfg.seed,

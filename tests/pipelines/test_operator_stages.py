@@ -66,3 +66,17 @@ def test_bad_combinations_are_one_line(burgers_data, tmp_path, capsys, settings,
     assert run(burgers_data, *settings, out=tmp_path) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and "\n" not in err
+
+
+def test_a_checkpoint_made_with_other_settings_is_not_resumed(burgers_data, tmp_path, capsys):
+    settings = ("model=fno", "data=burgers", "n_train=8", "n_test=4", "epochs=2", "batch_size=4", "width=8",
+                "modes=4", "n_layers=2")
+    assert run(burgers_data, *settings, out=tmp_path) == 0
+    assert json.loads((tmp_path / "run_key.json").read_text())["config"]["width"] == 8
+    capsys.readouterr()
+    # other settings (here the modes): trained from scratch, not resumed from weights of another model
+    assert run(burgers_data, *settings[:-2], "modes=5", "n_layers=2", "epochs=3", out=tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "made with different modes (was 4, now 5); training from scratch" in out
+    history = contract.open_dataset(tmp_path / "history.nc")
+    assert history.sizes["epoch"] == 3  # all three epochs trained in this call

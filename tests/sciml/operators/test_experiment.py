@@ -185,7 +185,7 @@ def test_bench_reuses_finished_runs_and_resumes_unfinished_ones_only_with_reuse(
     capsys.readouterr()
     _burgers_data_dir(tmp_path, 8, 128, seed=1)  # regenerated data: neither read back nor resumed
     again = superresolution(dataclasses.replace(cfg, epochs=3), ctx)
-    assert trained[-1] == (3, True) and "trained on other data" in capsys.readouterr().out
+    assert trained[-1] == (3, True) and "made with different data; training from scratch" in capsys.readouterr().out
     assert [r.value for r in again] != [r.value for r in more]
 
 
