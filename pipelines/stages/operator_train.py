@@ -26,9 +26,9 @@ from pipelines.registry import Stage, StageContext
 
 GRID_DATA = ("burgers", "navier_stokes", "darcy")
 POINT_DATA = ("elasticity", "heat_sink", "channel_flow", "darcy")
-MODELS = ("fno", "fno_interp", "nuno", "deeponet")
-# what each model reads: grids for fno, point clouds for nuno / fno_interp; deeponet either
-FORM = {"fno": "grid", "fno_interp": "points", "nuno": "points"}
+MODELS = ("fno", "fno_interp", "nuno", "nuno_fourier", "deeponet")
+# what each model reads: grids for fno, point clouds for nuno / nuno_fourier / fno_interp; deeponet either
+FORM = {"fno": "grid", "fno_interp": "points", "nuno": "points", "nuno_fourier": "points"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class TrainOperatorConfig:
         if self.model == "fno" and self.data not in GRID_DATA:
             raise ValueError(f"model 'fno' runs on grids ({', '.join(GRID_DATA)}), not {self.data!r}; "
                              "on point clouds use nuno, fno_interp or deeponet")
-        if self.model in ("nuno", "fno_interp") and self.data not in POINT_DATA:
+        if FORM.get(self.model) == "points" and self.data not in POINT_DATA:
             raise ValueError(f"model {self.model!r} runs on point clouds ({', '.join(POINT_DATA)}), not {self.data!r}; "
                              "on grids use fno or deeponet")
         if self.subsample > 1 and self.form != "grid":

@@ -11,6 +11,9 @@ linear, nearest fill outside the hull) together with an ``inside`` channel (1 wh
 node lies in the sample's mesh), one FNO maps the stacked subdomain grids, and the output is
 interpolated back to the sample's own points (JAX multilinear), where the loss is taken.
 ``fno_interp`` is the same with one subdomain (FNO after global interpolation).
+``nuno_fourier`` (the anchor's elasticity NU-FNO) has ``fno_interp``'s global grid and reads
+the output at each point as a Fourier series with its leaf's own output weights
+(:mod:`sciml.operators.nuno.readout`).
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ from .normalize import Normalized, Scope, UnitGaussian
 from .nuno import interp as nuno_interp
 from .nuno.kdtree import Decomposition, decompose
 from .nuno.model import NUNO
+from .nuno.readout import NUNOFourier, group_by_leaf
 
 GRID_MODELS = ("fno", "deeponet")
-POINT_MODELS = ("nuno", "fno_interp", "deeponet")
+POINT_MODELS = ("nuno", "nuno_fourier", "fno_interp", "deeponet")
 
 
 @dataclass(frozen=True)
@@ -128,10 +132,12 @@ class PointOperator(eqx.Module):
     y_mean: jax.Array
     y_std: jax.Array
 
-    def __call__(self, grids, points):
+    def __call__(self, grids, points, *leaf_groups):
         grids = (grids - self.x_mean) / self.x_std
         if isinstance(self.operator, NUNO):
             out = self.operator(grids, points)
+        elif isinstance(self.operator, NUNOFourier):  # leaf_groups: (idx, pos) of group_by_leaf
+            out = self.operator(grids, points, *leaf_groups)
         else:  # DeepONet: sensors = the flattened grids
             out = self.operator(grids.reshape(-1), points).T
         return out * self.y_std + self.y_mean
@@ -217,7 +223,7 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
         raise ValueError(f"model {model!r} does not run on point clouds; point models: {', '.join(POINT_MODELS)}")
     train_points = samples.points[:n_train][samples.mask[:n_train]]
     union = np.unique(train_points, axis=0)
-    n_sub = spec.n_subdomains if model == "nuno" else 1
+    n_sub = spec.n_subdomains if model == "nuno" else 1  # nuno_fourier: one global grid, leaves at readout
     dec = decompose(union, n_sub)
     # size the grids for one sample's points per leaf (the union holds shared nodes once)
     per_leaf = nuno_interp.points_per_leaf((samples.points[i][samples.mask[i]] for i in range(n_train)), dec)
@@ -236,6 +242,10 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
     if model == "deeponet":
         operator = DeepONet(int(np.prod(grids.shape[1:])), 2, c_out, spec.deeponet_width, spec.deeponet_depth,
                             spec.deeponet_basis, key=key)
+    elif model == "nuno_fourier":
+        leaves = decompose(union, spec.n_subdomains)
+        operator = NUNOFourier(c_in, c_out, spec.n_subdomains, _modes(spec, shape), spec.width, spec.n_layers,
+                               dec.point_boxes[0], nuno_interp.axis_order(dec)[0], padding=spec.padding, key=key)
     else:
         fno = FNO(n_sub * c_in, n_sub * c_out, _modes(spec, shape), spec.width, spec.n_layers,
                   padding=spec.padding, key=key)
@@ -243,9 +253,14 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
     points = samples.points.astype(np.float32)
     y = samples.y.astype(np.float32)
     mask = samples.mask[..., None].astype(np.float32)
-    return Setup(PointOperator(operator, **stats), (grids[:n_train], points[:n_train]), y[:n_train],
-                 (grids[n_train:], points[n_train:]), y[n_train:], mask[:n_train], mask[n_train:],
+    x_train, x_test = (grids[:n_train], points[:n_train]), (grids[n_train:], points[n_train:])
+    if model == "nuno_fourier":
+        idx, pos = group_by_leaf(samples.points, samples.mask, leaves)
+        x_train, x_test = (*x_train, idx[:n_train], pos[:n_train]), (*x_test, idx[n_train:], pos[n_train:])
+        n_sub = spec.n_subdomains
+    return Setup(PointOperator(operator, **stats), x_train, y[:n_train], x_test, y[n_train:],
+                 mask[:n_train], mask[n_train:],
                  info={"n_subdomains": n_sub, "grid": shape, "x_scope": Scope(spec.x_scope).value,
-                       "grid_points_per_sample": int(n_sub * np.prod(shape)),
+                       "grid_points_per_sample": int(grids.shape[1] * np.prod(shape)),
                        "points_per_sample": int(samples.mask.sum(1).mean()), "modes": _modes(spec, shape),
                        "grid_roundtrip_rel_l2_test": roundtrip})

@@ -1,0 +1,163 @@
+"""NUNO with a Fourier-series readout: the anchor's NU-FNO for the elasticity point clouds.
+
+thu-ml/NUNO reads its elasticity predictions (``src/elasticity/ours_nufno.py``) not by
+interpolating grids at the points but, as Geo-FNO does, by evaluating the last spectral
+layer's truncated Fourier series *at the points themselves*, with one set of output
+spectral weights per K-D tree subdomain, each serving the points of its leaf:
+
+    grids (1, C_in, N1, N2)   the inputs on one global grid (as FNO after interpolation)
+      -> FNO trunk             (width, N1, N2)
+      -> truncated rfft2       Y_k, kept modes k = (k1, k2) as in every spectral layer
+      -> per-leaf mixing       C_{s,k} = W_{s,k} Y_k          (W: width x width per mode and leaf)
+      -> Fourier series at each point x of leaf s:  Re sum_k c_k C_{s,k} exp(2 pi i k . t(x))
+      -> + a linear map of x, GELU, two pointwise layers -> (P, C_out)
+
+``t(x)`` is the point's position in grid-index units divided by the grid size, so that at the
+grid nodes the series equals the inverse real FFT of the kept modes (``c_k`` is irfft's weight:
+1 for k2 = 0 and the Nyquist column, 2 otherwise, over N1 N2). The readout has no grid
+interpolation error: a point between grid nodes gets the band-limited function's value there.
+
+The trunk's input grid is the one of ``fno_interp`` (so the two differ only in the readout and
+the per-leaf output weights). The anchor's input is a kernel density estimate of the point
+cloud; ours are the data set's input fields interpolated to the grid with the inside channel.
+
+Points are grouped by leaf for the evaluation (``idx``: ``(n_sub, P_leaf)`` point indices,
+padded; ``pos``: ``(P,)`` each point's place in the flattened ``(n_sub * P_leaf)`` output), so
+that each point is summed over its own leaf's modes only: cost ``P * width * modes`` instead
+of ``n_sub`` times that. :func:`group_by_leaf` builds them.
+
+Two spatial dimensions only (the FEniCS point-cloud sets are 2-D).
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int, PRNGKeyArray
+
+from sciml.operators.fno import FNO, Pointwise, gelu
+
+from .kdtree import Decomposition, assign
+
+__all__ = ["FourierReadout", "NUNOFourier", "group_by_leaf", "truncated_rfft2", "fourier_series"]
+
+
+def _kept_k1(m1: int) -> np.ndarray:
+    return np.concatenate([np.arange(m1), np.arange(-m1, 0)])
+
+
+def truncated_rfft2(h: Float[Array, "c n1 n2"], modes: tuple[int, int]) -> Array:
+    """``(c, 2 m1, m2)`` complex: the kept modes of ``rfft2(h)`` (rows ``0..m1-1`` then ``-m1..-1``)."""
+    m1, m2 = modes
+    n1, n2 = h.shape[1:]
+    if not (1 <= m1 <= n1 // 2 and 1 <= m2 <= n2 // 2 + 1):
+        raise ValueError(f"modes {modes} do not fit a {n1} x {n2} grid (at most {n1 // 2}, {n2 // 2 + 1})")
+    y = jnp.fft.rfft2(h)
+    return jnp.concatenate([y[:, :m1, :m2], y[:, n1 - m1:, :m2]], axis=1)
+
+
+def fourier_series(coef: Array, t: Float[Array, "... p 2"], sizes: tuple[int, int]) -> Array:
+    """The real band-limited function with kept rfft2 modes ``coef`` (``(..., c, 2 m1, m2)``,
+    complex, of a ``sizes`` grid) at positions ``t`` (``(..., p, 2)``, grid index / grid size):
+    ``(..., c, p)``. At ``t = j / N`` it equals ``irfft2`` of the zero-padded modes at node ``j``."""
+    n1, n2 = sizes
+    m1, m2 = coef.shape[-2] // 2, coef.shape[-1]
+    k1 = jnp.asarray(_kept_k1(m1), t.dtype)
+    k2 = jnp.arange(m2)
+    weight = jnp.where((k2 == 0) | (2 * k2 == n2), 1.0, 2.0).astype(t.dtype) / (n1 * n2)
+    e1 = jnp.exp(2j * jnp.pi * t[..., 0:1] * k1)  # (..., p, 2 m1)
+    e2 = jnp.exp(2j * jnp.pi * t[..., 1:2] * k2.astype(t.dtype)) * weight  # (..., p, m2)
+    basis = e1[..., :, None] * e2[..., None, :]  # (..., p, 2 m1, m2)
+    return jnp.real(jnp.einsum("...ckl,...pkl->...cp", coef, basis))
+
+
+class FourierReadout(eqx.Module):
+    """Per-leaf spectral weights evaluated as a Fourier series at the points of each leaf.
+
+    Attributes:
+        weight: ``(2, n_sub, in_ch, out_ch, 2 m1, m2)`` real and imaginary parts.
+        modes: kept modes ``(m1, m2)`` (``m1`` of each sign on the first axis).
+    """
+
+    weight: Float[Array, "2 n_sub cin cout k1 k2"]
+    modes: tuple[int, int] = eqx.field(static=True)
+
+    def __init__(self, in_channels: int, out_channels: int, n_subdomains: int, modes: tuple[int, int], *,
+                 key: PRNGKeyArray):
+        """Weights uniform in ``[0, 1/(in_ch out_ch))`` for both parts, as the FNO's spectral layers."""
+        self.modes = (int(modes[0]), int(modes[1]))
+        if len(modes) != 2 or min(self.modes) < 1 or n_subdomains < 1:
+            raise ValueError(f"FourierReadout needs two positive modes and n_subdomains >= 1; got {modes}, "
+                             f"{n_subdomains}")
+        shape = (2, n_subdomains, in_channels, out_channels, 2 * self.modes[0], self.modes[1])
+        self.weight = jax.random.uniform(key, shape) / (in_channels * out_channels)
+
+    def __call__(self, h: Float[Array, "cin n1 n2"], t: Float[Array, "n_sub p 2"]) -> Float[Array, "n_sub cout p"]:
+        """``h`` on the grid, ``t`` the grouped points' positions (grid index / grid size)."""
+        y = truncated_rfft2(h, self.modes)  # (cin, 2 m1, m2)
+        w = self.weight[0] + 1j * self.weight[1]
+        coef = jnp.einsum("ikl,siokl->sokl", y, w)  # (n_sub, cout, 2 m1, m2)
+        return fourier_series(coef, t, h.shape[1:])
+
+
+def group_by_leaf(points: np.ndarray, mask: np.ndarray, decomposition: Decomposition
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``idx`` ``(N, n_sub, P_leaf)`` and ``pos`` ``(N, P)`` (int32) for padded clouds ``points``
+    ``(N, P, 2)`` with ``mask`` ``(N, P)``: ``idx[i, s]`` lists the points of sample ``i`` in leaf
+    ``s`` (padded with 0), ``pos[i, p]`` is where point ``p``'s value lands in the flattened
+    ``(n_sub * P_leaf)`` readout (0 for padding, which the loss masks)."""
+    n, p = mask.shape
+    n_sub = decomposition.n_subdomains
+    leaves = [assign(points[i][mask[i]], decomposition) for i in range(n)]
+    p_leaf = max(int(np.bincount(leaf, minlength=n_sub).max()) for leaf in leaves)
+    idx = np.zeros((n, n_sub, p_leaf), np.int32)
+    pos = np.zeros((n, p), np.int32)
+    for i, leaf in enumerate(leaves):
+        real = np.flatnonzero(mask[i])
+        for s in range(n_sub):
+            members = real[leaf == s]
+            idx[i, s, :members.size] = members
+            pos[i, members] = s * p_leaf + np.arange(members.size)
+    return idx, pos
+
+
+class NUNOFourier(eqx.Module):
+    """``(grids (1, C_in, N1, N2), points (P, 2), idx, pos) -> (P, C_out)``: an FNO trunk on the
+    global grid and a per-leaf :class:`FourierReadout` at the points (see the module docstring).
+
+    ``lo``, ``hi``: the global grid's box (physical axes); ``order``: the physical axis of each
+    grid axis (the grid's axes run shortest side first, as every NUNO grid)."""
+
+    trunk: FNO
+    readout: FourierReadout
+    coords: Pointwise
+    head: tuple[Pointwise, Pointwise]
+    lo: Float[Array, " 2"]
+    hi: Float[Array, " 2"]
+    order: tuple[int, int] = eqx.field(static=True)
+
+    def __init__(self, in_channels: int, out_channels: int, n_subdomains: int, modes: tuple[int, int], width: int,
+                 n_layers: int, box: np.ndarray, order, *, padding: int = 0, hidden: int = 128,
+                 key: PRNGKeyArray):
+        k_trunk, k_read, k_coord, k_h0, k_h1 = jax.random.split(key, 5)
+        self.trunk = FNO(in_channels, width, modes, width, n_layers, padding=padding, key=k_trunk)
+        self.readout = FourierReadout(width, width, n_subdomains, modes, key=k_read)
+        self.coords = Pointwise(2, width, key=k_coord)
+        self.head = (Pointwise(width, hidden, key=k_h0), Pointwise(hidden, out_channels, key=k_h1))
+        self.lo = jnp.asarray(box[0], jnp.float32)
+        self.hi = jnp.asarray(box[1], jnp.float32)
+        self.order = (int(order[0]), int(order[1]))
+
+    def __call__(self, grids: Float[Array, "1 cin n1 n2"], points: Float[Array, "p 2"],
+                 idx: Int[Array, "n_sub p_leaf"], pos: Int[Array, " p"]) -> Float[Array, "p cout"]:
+        h = self.trunk(grids[0])  # (width, N1, N2)
+        sizes = jnp.asarray(h.shape[1:], points.dtype)
+        unit = jnp.clip((points - self.lo) / (self.hi - self.lo), 0.0, 1.0)[:, list(self.order)]  # grid-axis order
+        t = unit * (sizes - 1) / sizes  # grid index / grid size
+        out = self.readout(h, t[idx])  # (n_sub, width, P_leaf)
+        width = out.shape[1]
+        u = jnp.moveaxis(out, 1, 0).reshape(width, -1)[:, pos]  # (width, P)
+        u = gelu(u + self.coords(unit.T))
+        return self.head[1](gelu(self.head[0](u))).T
