@@ -101,7 +101,10 @@ def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig, key: str) -> di
     except (OSError, ValueError):
         return None
     ours = {k: v for k, v in json.loads(json.dumps(config_to_dict(train_cfg))).items() if k != "resume"}
-    stored = {k: v for k, v in (m.get("config") or {}).items() if k != "resume"}
+    # a setting added after the run was made counts at its default (what the run had in effect)
+    defaults = json.loads(json.dumps(config_to_dict(TrainOperatorConfig())))
+    stored = {k: v for k, v in {**{k: defaults[k] for k in ours}, **(m.get("config") or {})}.items()
+              if k != "resume"}
     same_data = m.get("data_key", key) == key
     return m if stored == ours and m.get("epochs") == train_cfg.epochs and same_data else None
 

@@ -178,6 +178,15 @@ def test_bench_reuses_finished_runs_and_resumes_unfinished_ones_only_with_reuse(
     again = superresolution(cfg, ctx)  # finished with the same config: read back
     assert trained == [(2, True)] and [r.value for r in again] == [r.value for r in first]
     assert "reused" in capsys.readouterr().out
+    # a run made before a setting existed (here subsample) is read back: it had the default in effect
+    import json
+
+    metrics_path = next((tmp_path / "runs").rglob("metrics.json"))
+    stored = json.loads(metrics_path.read_text())
+    del stored["config"]["subsample"]
+    metrics_path.write_text(json.dumps(stored))
+    superresolution(cfg, ctx)
+    assert trained == [(2, True)] and "reused" in capsys.readouterr().out
     more = superresolution(dataclasses.replace(cfg, epochs=3), ctx)  # unfinished for 3 epochs: resumed
     assert trained == [(2, True), (3, True)] and all(0 < r.value < 2 for r in more)
     superresolution(dataclasses.replace(cfg, epochs=3, reuse=False), ctx)  # off: trained afresh
