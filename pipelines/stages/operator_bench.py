@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.bench import Record, write_stage_bench
-from pipelines.config import config_to_dict, load_config
+from pipelines.config import load_config
 from pipelines.registry import Stage, StageContext
 
-from .operator_train import MODELS, TrainOperatorConfig, data_key, load_pieces, train_operator
+from .operator_train import MODELS, TrainOperatorConfig, data_key, load_pieces, settings_differ, train_operator
 
 RECORD_NAME = {"heat_sink": "heatsink", "channel_flow": "channel"}
 PUBLISHED = {  # test relative L2 in the papers, for the report (same problem, their data)
@@ -91,34 +91,31 @@ def _train_cfg(cfg: BenchOperatorsConfig, ctx: StageContext, data: str, model: s
 
 
 def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig, key: str) -> dict | None:
-    """The metrics of a finished run in ``run_dir`` made with ``train_cfg`` (``resume`` aside)
-    on the data whose :func:`data_key` is ``key``, or None. Runs from before metrics kept the
-    data key are taken on the config alone."""
+    """The metrics of a finished run in ``run_dir`` made with ``train_cfg`` (``resume`` aside,
+    compared by :func:`settings_differ`) on the data whose :func:`data_key` is ``key``, or None.
+    Runs from before metrics kept the data key are taken on the config alone."""
     import json
 
     try:
         m = json.loads((run_dir / "metrics.json").read_text())
     except (OSError, ValueError):
         return None
-    ours = {k: v for k, v in json.loads(json.dumps(config_to_dict(train_cfg))).items() if k != "resume"}
-    # a setting added after the run was made counts at its default (what the run had in effect)
-    defaults = json.loads(json.dumps(config_to_dict(TrainOperatorConfig())))
-    stored = {k: v for k, v in {**{k: defaults[k] for k in ours}, **(m.get("config") or {})}.items()
-              if k != "resume"}
+    same = not settings_differ(m.get("config"), train_cfg, ignore=("resume",))
     same_data = m.get("data_key", key) == key
-    return m if stored == ours and m.get("epochs") == train_cfg.epochs and same_data else None
+    return m if same and m.get("epochs") == train_cfg.epochs and same_data else None
 
 
 def _train_or_reuse(cfg: BenchOperatorsConfig, ctx: StageContext, train_cfg: TrainOperatorConfig,
                     run_dir: Path) -> dict:
     """train-operator's metrics for ``train_cfg`` in ``run_dir``: read back (``cfg.reuse`` and a
     finished run there), else trained (resuming from a checkpoint there when ``train_cfg.resume``,
-    which :func:`_train_cfg` sets from ``cfg.reuse``)."""
-    if cfg.reuse and (m := _finished_run(run_dir, train_cfg, data_key(load_pieces(train_cfg, ctx.repo_root)))):
+    which :func:`_train_cfg` sets from ``cfg.reuse``). The data are opened once for both."""
+    pieces = load_pieces(train_cfg, ctx.repo_root)
+    if cfg.reuse and (m := _finished_run(run_dir, train_cfg, data_key(pieces))):
         unchecked = "" if "data_key" in m else "; made before runs kept their data key, so not checked against the data"
         print(f"reused {run_dir / 'metrics.json'} (trained on {m.get('machine')}{unchecked})")
         return {**m, "reused": str(run_dir)}
-    return train_operator(train_cfg, dataclasses.replace(ctx, out=run_dir))
+    return train_operator(train_cfg, dataclasses.replace(ctx, out=run_dir), pieces=pieces)
 
 
 def superresolution(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:

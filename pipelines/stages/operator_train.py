@@ -116,17 +116,34 @@ def data_key(pieces) -> str:
     return h.hexdigest()[:16]
 
 
+def _plain_config(cfg: TrainOperatorConfig) -> dict:
+    """``cfg`` as JSON holds it (tuples as lists), so that it compares equal to a stored one."""
+    return json.loads(json.dumps(config_to_dict(cfg)))
+
+
 def run_key(cfg: TrainOperatorConfig, key_of_data: str) -> dict:
     """What a checkpoint depends on: the data (:func:`data_key`) and every setting but
     :data:`RESUMABLE`."""
-    return {"data_key": key_of_data,
-            "config": {k: v for k, v in json.loads(json.dumps(config_to_dict(cfg))).items() if k not in RESUMABLE}}
+    return {"data_key": key_of_data, "config": {k: v for k, v in _plain_config(cfg).items() if k not in RESUMABLE}}
 
 
-def _resume_same_run(run: Path, key: dict, resume: bool) -> bool:
+def settings_differ(stored: dict | None, cfg: TrainOperatorConfig, ignore=RESUMABLE) -> dict:
+    """The settings of ``cfg`` (but ``ignore``) that a run made with the config ``stored`` (as
+    written to JSON) had otherwise, as ``{name: (was, now)}``. A setting added after the run was
+    made counts at its default, which is what the run had in effect; one the run had that
+    ``cfg`` no longer knows differs."""
+    ours = {k: v for k, v in _plain_config(cfg).items() if k not in ignore}
+    defaults = _plain_config(TrainOperatorConfig())
+    was = {**{k: defaults.get(k) for k in ours}, **(stored or {})}
+    was = {k: v for k, v in was.items() if k not in ignore}
+    return {k: (was.get(k), ours.get(k)) for k in sorted(set(was) | set(ours)) if was.get(k) != ours.get(k)}
+
+
+def _resume_same_run(run: Path, cfg: TrainOperatorConfig, key_of_data: str, resume: bool) -> bool:
     """Whether to resume from a checkpoint in ``run``: not when it was started on other data or
-    with other settings (its ``run_key.json`` differs; runs from before the key was kept have
-    none and resume, the trainer still checking the optimiser settings)."""
+    with other settings (its ``run_key.json`` differs, by :func:`settings_differ`; runs from
+    before the key was kept have none and resume, the trainer still checking the optimiser
+    settings)."""
     path = run / RUN_KEY_FILE
     if not (resume and path.exists() and (run / "checkpoint.eqx").exists()):
         return resume
@@ -134,19 +151,18 @@ def _resume_same_run(run: Path, key: dict, resume: bool) -> bool:
         stored = json.loads(path.read_text())
     except ValueError:
         stored = {}
-    if stored == key:
+    differ = settings_differ(stored.get("config"), cfg)
+    what = (["data"] if stored.get("data_key") != key_of_data else []) + [
+        f"{k} (was {was!r}, now {now!r})" for k, (was, now) in differ.items()]
+    if not what:
         return True
-    differ = sorted(k for k in set(key["config"]) | set(stored.get("config") or {})
-                    if (stored.get("config") or {}).get(k) != key["config"].get(k))
-    was = stored.get("config") or {}
-    what = (["data"] if stored.get("data_key") != key["data_key"] else []) + [
-        f"{k} (was {was.get(k)!r}, now {key['config'].get(k)!r})" for k in differ]
     print(f"{run}: its checkpoint was made with different {', '.join(what)}; training from scratch")
     return False
 
 
-def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
-    """Train as configured; returns the metrics written to ``metrics.json``."""
+def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> dict:
+    """Train as configured; returns the metrics written to ``metrics.json``. ``pieces``: the data
+    set's pieces when the caller has loaded them already (:func:`load_pieces`)."""
     from pipelines.jaxsetup import configure_jax
 
     configure_jax()
@@ -158,9 +174,9 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
     from sciml.operators import data, experiment
 
     run = Path(ctx.out) if ctx.out else ctx.repo_root / cfg.run_dir / f"{cfg.data}-{cfg.model}-{ctx.profile}"
-    pieces = load_pieces(cfg, ctx.repo_root)
+    pieces = load_pieces(cfg, ctx.repo_root) if pieces is None else pieces
     key_of_data = data_key(pieces)
-    resume = _resume_same_run(run, run_key(cfg, key_of_data), cfg.resume)
+    resume = _resume_same_run(run, cfg, key_of_data, cfg.resume)
     spec = experiment.ModelSpec(width=cfg.width, modes=cfg.modes, n_layers=cfg.n_layers, padding=cfg.padding,
                                 n_subdomains=cfg.n_subdomains, oversampling=cfg.oversampling,
                                 x_scope=experiment.Scope(cfg.x_scope))

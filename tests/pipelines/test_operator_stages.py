@@ -80,3 +80,29 @@ def test_a_checkpoint_made_with_other_settings_is_not_resumed(burgers_data, tmp_
     assert "made with different modes (was 4, now 5); training from scratch" in out
     history = contract.open_dataset(tmp_path / "history.nc")
     assert history.sizes["epoch"] == 3  # all three epochs trained in this call
+
+
+def test_settings_differ_counts_a_setting_missing_from_an_old_run_at_its_default():
+    from pipelines.config import config_to_dict
+    from pipelines.stages.operator_train import TrainOperatorConfig, settings_differ
+
+    cfg = TrainOperatorConfig(modes=5)
+    stored = {k: v for k, v in json.loads(json.dumps(config_to_dict(cfg))).items() if k != "subsample"}  # a run made before subsample existed
+    assert settings_differ(stored, cfg) == {}
+    assert settings_differ(stored, TrainOperatorConfig(modes=5, subsample=2)) == {"subsample": (1, 2)}
+    assert settings_differ({**stored, "modes": 4}, cfg) == {"modes": (4, 5)}
+    assert settings_differ({**stored, "epochs": 3}, cfg) == {}  # epochs may change on resume
+    assert settings_differ({**stored, "gone": 1}, cfg) == {"gone": (1, None)}
+
+
+def test_a_checkpoint_from_before_a_setting_existed_is_resumed(burgers_data, tmp_path, capsys):
+    settings = ("model=fno", "data=burgers", "n_train=8", "n_test=4", "epochs=2", "batch_size=4", "width=8",
+                "modes=4", "n_layers=2")
+    assert run(burgers_data, *settings, out=tmp_path) == 0
+    key = json.loads((tmp_path / "run_key.json").read_text())
+    del key["config"]["subsample"]  # as a run made before subsample was a setting wrote it
+    (tmp_path / "run_key.json").write_text(json.dumps(key))
+    capsys.readouterr()
+    assert run(burgers_data, *settings[:4], "epochs=3", *settings[5:], out=tmp_path) == 0
+    assert "training from scratch" not in capsys.readouterr().out
+    assert json.loads((tmp_path / "metrics.json").read_text())["epochs"] == 3

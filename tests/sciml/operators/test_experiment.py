@@ -172,7 +172,7 @@ def test_bench_reuses_finished_runs_and_resumes_unfinished_ones_only_with_reuse(
     trained = []
     real = operator_bench.train_operator
     monkeypatch.setattr(operator_bench, "train_operator",
-                        lambda c, x: trained.append((c.epochs, c.resume)) or real(c, x))
+                        lambda c, x, pieces: trained.append((c.epochs, c.resume)) or real(c, x, pieces=pieces))
     first = superresolution(cfg, ctx)
     assert trained == [(2, True)]
     again = superresolution(cfg, ctx)  # finished with the same config: read back
