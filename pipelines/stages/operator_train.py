@@ -77,7 +77,10 @@ class TrainOperatorConfig:
 
 
 def load_pieces(cfg: TrainOperatorConfig, root: Path):
-    """The first n_train + n_test samples' pieces of the data set, as contract Datasets."""
+    """The first n_train + n_test samples' pieces of the data set, as contract Datasets; grids
+    thinned to every ``cfg.subsample``-th node as each piece is read."""
+    from sciml.operators.data import thin_grid
+
     folder = root / cfg.data_dir / cfg.data
     pieces = sorted(folder.glob("sample_*.nc")) or sorted(folder.glob("chunk_*.nc"))
     need = cfg.n_train + cfg.n_test
@@ -86,7 +89,7 @@ def load_pieces(cfg: TrainOperatorConfig, root: Path):
     datasets, count = [], 0
     for path in pieces:
         ds = contract.open_dataset(path)
-        datasets.append(ds)
+        datasets.append(thin_grid(cfg.data, ds, cfg.subsample) if cfg.subsample > 1 else ds)
         count += ds.sizes.get("sample", 1)
         if count >= need:
             break
@@ -185,10 +188,8 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
     if cfg.form == "grid":
         samples = data.grid_samples(cfg.data, pieces, t_in=cfg.t_in or None)
         n = cfg.n_train + cfg.n_test
-        # subsample: the data at a coarser resolution, for training and testing alike (the FNO
-        # paper's Darcy 85 x 85 is every 5th node of the 421 x 421 solutions)
-        thin = (slice(None), slice(None)) + (slice(None, None, cfg.subsample),) * (samples.x.ndim - 2)
-        full = data.GridSamples(samples.x[:n][thin], samples.y[:n][thin], samples.names_in, samples.names_out)
+        # (the pieces are thinned to every cfg.subsample-th node as they are read: load_pieces)
+        full = data.GridSamples(samples.x[:n], samples.y[:n], samples.names_in, samples.names_out)
         k = cfg.train_subsample
         coarse = data.GridSamples(full.x[..., ::k], full.y[..., ::k], full.names_in, full.names_out) if k > 1 else full
         setup = experiment.grid_setup(cfg.model, coarse, cfg.n_train, spec, key=key)

@@ -54,3 +54,17 @@ def test_inside_mesh():
     points = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     inside = data.inside_mesh(points, np.array([[0, 1, 2]]), np.array([[0.2, 0.2], [0.8, 0.8]]))
     assert inside.tolist() == [True, False]
+
+
+def test_thin_grid_keeps_every_kth_node_of_the_gridded_fields_only():
+    n = 21  # every 5th of 21 nodes: 0, 5, ..., 20, as 421 -> 85
+    a = np.arange(n * n, dtype=float).reshape(n, n)
+    piece = darcy_piece(8).assign(a_grid=(("grid_y", "grid_x"), a), u_grid=(("grid_y", "grid_x"), -a))
+    thin = data.thin_grid("darcy", piece, 5)
+    assert set(thin.data_vars) == {"a_grid", "u_grid"} and thin.a_grid.shape == (5, 5)
+    np.testing.assert_array_equal(thin.u_grid.values, -a[::5, ::5])
+    assert not np.shares_memory(thin.a_grid.values, piece.a_grid.values)  # a copy: the full grid can be freed
+    samples = data.grid_samples("darcy", [thin, thin])
+    assert samples.x.shape == (2, 1, 5, 5)
+    with pytest.raises(data.DataError, match="no grid form"):
+        data.thin_grid("elasticity", piece, 2)
