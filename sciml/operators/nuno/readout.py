@@ -67,15 +67,17 @@ def fourier_series(coef: Array, t: Float[Array, "... p 2"], sizes: tuple[int, in
     k1 = jnp.asarray(_kept_k1(m1), t.dtype)
     k2 = jnp.arange(m2)
     weight = jnp.where((k2 == 0) | (2 * k2 == n2), 1.0, 2.0).astype(t.dtype) / (n1 * n2)
-    # Re(C e^{i phi}) = Re C cos phi - Im C sin phi: two real sums instead of a complex one
-    # (which would also form the unused imaginary part), with phi = 2 pi (k1 t1 + k2 t2)
-    # by the angle-addition formulas from 1-D tables: p (2 m1 + m2) cosines and sines, not p 2 m1 m2
+    # Re(C e^{i phi}) = Re C cos phi - Im C sin phi, with phi = 2 pi (k1 t1 + k2 t2): one real
+    # contraction of [Re C, Im C] with [cos, -sin] over 2 * 2 m1 * m2 terms (one matrix product
+    # per leaf, about 4x faster on the CPU than two einsums or a complex one); the tables by the
+    # angle-addition formulas from 1-D ones: p (2 m1 + m2) cosines and sines, not p 2 m1 m2
     a1, a2 = 2 * jnp.pi * t[..., 0, None] * k1, 2 * jnp.pi * t[..., 1, None] * k2.astype(t.dtype)
     c1, s1 = jnp.cos(a1)[..., :, None], jnp.sin(a1)[..., :, None]  # (..., p, 2 m1, 1)
     c2, s2 = (jnp.cos(a2) * weight)[..., None, :], (jnp.sin(a2) * weight)[..., None, :]  # (..., p, 1, m2)
-    cos, sin = c1 * c2 - s1 * s2, s1 * c2 + c1 * s2  # (..., p, 2 m1, m2)
-    return (jnp.einsum("...ckl,...pkl->...cp", jnp.real(coef), cos)
-            - jnp.einsum("...ckl,...pkl->...cp", jnp.imag(coef), sin))
+    table = jnp.concatenate([c1 * c2 - s1 * s2, -(s1 * c2 + c1 * s2)], axis=-2)  # (..., p, 4 m1, m2)
+    parts = jnp.concatenate([jnp.real(coef), jnp.imag(coef)], axis=-2)  # (..., c, 4 m1, m2)
+    return jnp.einsum("...ck,...pk->...cp", parts.reshape(*parts.shape[:-2], -1),
+                      table.reshape(*table.shape[:-2], -1))
 
 
 class FourierReadout(eqx.Module):
