@@ -46,7 +46,7 @@ class BenchOperatorsConfig:
     n_train: int = field(default=0, metadata={"min": 0})
     n_test: int = field(default=0, metadata={"min": 0})
     out_dir: str = "runs/bench-operators"
-    neuralop_python: str = ".venv-bench/bin/python"  # interpreter with torch + neuraloperator (make bench-env)
+    neuralop_python: str = ".venv-bench/bin/python"  # interpreter with torch + neuraloperator (make bench-env); "none": skip
     compare_epochs: int = field(default=5, metadata={"min": 2})
     compare_width: int = field(default=64, metadata={"min": 1})
     compare_modes: int = field(default=16, metadata={"min": 1})
@@ -193,6 +193,8 @@ def neuralop_comparison(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Re
     from sciml import operators
     from sciml.operators import data
 
+    if cfg.neuralop_python.lower() == "none":
+        return []
     python = Path(ctx.repo_root) / cfg.neuralop_python
     if not python.exists():
         print(f"note: no neuraloperator comparison: {python} does not exist (make bench-env creates it)")
