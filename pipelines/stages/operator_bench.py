@@ -171,9 +171,11 @@ def run(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
                                   extra={"s_per_epoch_ratio": m["s_per_epoch"] / base["s_per_epoch"],
                                          # how much of each error the grids alone explain: the
                                          # true outputs through the grids and back
+                                         # (for the models whose outputs pass through grids)
                                          "grid_roundtrip_rel_l2": {
-                                             k: (r.get("setup") or {}).get("grid_roundtrip_rel_l2_test")
-                                             for k, r in ((model, m), ("fno_interp", base))}}))
+                                             k: (r.get("setup") or {})["grid_roundtrip_rel_l2_test"]
+                                             for k, r in ((model, m), ("fno_interp", base))
+                                             if "grid_roundtrip_rel_l2_test" in (r.get("setup") or {})}}))
     records += neuralop_comparison(cfg, ctx)
     path = write_stage_bench("operators", records, ctx, out=Path(ctx.out) if ctx.out else None)
     print(f"wrote {path}")

@@ -206,9 +206,11 @@ def test_bench_ratio_record_sets_nuno_against_fno_interp_with_both_grid_roundtri
         return dict(rel_l2_test=rel, s_per_epoch=seconds, inference_s_per_sample=1e-3, n_train=4, n_test=2,
                     epochs=1, compile_s=0.1, n_parameters=10, setup={"grid_roundtrip_rel_l2_test": roundtrip})
 
-    runs = {"nuno": metrics(0.03, 2.0, 0.01), "fno_interp": metrics(0.06, 5.0, 0.04)}
+    runs = {"nuno": metrics(0.03, 2.0, 0.01), "fno_interp": metrics(0.06, 5.0, 0.04),
+            "nuno_fourier": {**metrics(0.05, 9.0, 0.0), "setup": {}}}  # outputs not through grids
     monkeypatch.setattr(operator_bench, "_train_or_reuse", lambda cfg, ctx, tc, run_dir: runs[tc.model])
-    cfg = operator_bench.BenchOperatorsConfig(pairs=("elasticity:nuno", "elasticity:fno_interp"),
+    cfg = operator_bench.BenchOperatorsConfig(pairs=("elasticity:nuno", "elasticity:nuno_fourier",
+                                                     "elasticity:fno_interp"),
                                               superres_subsample=0, neuralop_python="none")
     ctx = StageContext(profile="quick", scheduler=None, out=str(tmp_path / "operators.json"), repo_root=tmp_path)
     records = {r.name: r for r in operator_bench.run(cfg, ctx)}
@@ -216,5 +218,7 @@ def test_bench_ratio_record_sets_nuno_against_fno_interp_with_both_grid_roundtri
     assert ratio.value == pytest.approx(0.5) and ratio.reference["value"] == 0.6
     assert ratio.extra["s_per_epoch_ratio"] == pytest.approx(0.4)
     assert ratio.extra["grid_roundtrip_rel_l2"] == {"nuno": 0.01, "fno_interp": 0.04}
+    fourier = records["nuno_fourier_vs_fno_interp/elasticity"]
+    assert fourier.value == pytest.approx(0.05 / 0.06) and fourier.extra["grid_roundtrip_rel_l2"] == {"fno_interp": 0.04}
     assert records["rel_l2/elasticity/fno_interp"].reference["value"] == pytest.approx(6.16e-2)
     assert (tmp_path / "operators.json").exists()

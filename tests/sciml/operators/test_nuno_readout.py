@@ -72,6 +72,7 @@ def test_nuno_fourier_setup_trains_on_the_points():
     grids, points, idx, pos = setup.x_train
     assert grids.shape[1] == 1 and idx.shape[:2] == (4, 3) and pos.shape == points.shape[:2]
     assert setup.info["n_subdomains"] == 3 and setup.info["grid_points_per_sample"] == np.prod(setup.info["grid"])
+    assert "grid_roundtrip_rel_l2_test" not in setup.info  # its outputs never pass through a grid
     cfg = operators.TrainConfig(epochs=30, batch_size=2, lr=3e-3, seed=0)
     model, history = operators.train(setup.model, setup.x_train, setup.y_train, setup.x_test, setup.y_test, cfg,
                                      mask=setup.mask_train, test_mask=setup.mask_test)
