@@ -105,6 +105,12 @@ def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig, key: str) -> di
     return m if same and m.get("epochs") == train_cfg.epochs and same_data else None
 
 
+def _grid_roundtrip(metrics: dict) -> float | None:
+    """A point model's true outputs through its grids and back (rel. L2 on the test set), or None
+    for a model whose outputs do not pass through grids (nuno_fourier, DeepONet, grid models)."""
+    return (metrics.get("setup") or {}).get("grid_roundtrip_rel_l2_test")
+
+
 def _train_or_reuse(cfg: BenchOperatorsConfig, ctx: StageContext, train_cfg: TrainOperatorConfig,
                     run_dir: Path) -> dict:
     """train-operator's metrics for ``train_cfg`` in ``run_dir``: read back (``cfg.reuse`` and a
@@ -156,7 +162,7 @@ def run(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
                               profile=ctx.profile, extra={"n_train": m["n_train"], "batch_size": train_cfg.batch_size}))
         records.append(Record(name=f"inference_s_per_sample/{name}", value=m["inference_s_per_sample"], unit="s",
                               better="lower", profile=ctx.profile))
-        roundtrip = (m.get("setup") or {}).get("grid_roundtrip_rel_l2_test")
+        roundtrip = _grid_roundtrip(m)
         print(f"{pair}: rel L2 {m['rel_l2_test']:.3e}, {m['s_per_epoch']:.3g} s/epoch"
               + (f" (outputs through the grids and back: {roundtrip:.3e})" if roundtrip is not None else ""))
     if cfg.superres_subsample:
@@ -173,9 +179,8 @@ def run(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
                                          # true outputs through the grids and back
                                          # (for the models whose outputs pass through grids)
                                          "grid_roundtrip_rel_l2": {
-                                             k: (r.get("setup") or {})["grid_roundtrip_rel_l2_test"]
-                                             for k, r in ((model, m), ("fno_interp", base))
-                                             if "grid_roundtrip_rel_l2_test" in (r.get("setup") or {})}}))
+                                             k: _grid_roundtrip(r) for k, r in ((model, m), ("fno_interp", base))
+                                             if _grid_roundtrip(r) is not None}}))
     records += neuralop_comparison(cfg, ctx)
     path = write_stage_bench("operators", records, ctx, out=Path(ctx.out) if ctx.out else None)
     print(f"wrote {path}")
@@ -185,6 +190,8 @@ def run(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
 def neuralop_comparison(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
     """Our FNO against neuraloperator's (PyTorch) on the same Burgers data, FNO size, optimiser
     and batch: seconds per training epoch and inference seconds per sample, in one run."""
+    if cfg.neuralop_python.lower() == "none":
+        return []
     import json
     import subprocess
     import tempfile
@@ -195,8 +202,6 @@ def neuralop_comparison(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Re
     from sciml import operators
     from sciml.operators import data
 
-    if cfg.neuralop_python.lower() == "none":
-        return []
     python = Path(ctx.repo_root) / cfg.neuralop_python
     if not python.exists():
         print(f"note: no neuraloperator comparison: {python} does not exist (make bench-env creates it)")
