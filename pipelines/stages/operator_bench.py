@@ -18,7 +18,8 @@ from pipelines.bench import Record, write_stage_bench
 from pipelines.config import load_config
 from pipelines.registry import Stage, StageContext
 
-from .operator_train import MODELS, TrainOperatorConfig, data_key, load_pieces, settings_differ, train_operator
+from .operator_train import (MODELS, TrainOperatorConfig, data_key, load_pieces, model_revision, settings_differ,
+                             train_operator)
 
 RECORD_NAME = {"heat_sink": "heatsink", "channel_flow": "channel"}
 PUBLISHED = {  # test relative L2 in the papers, for the report (same problem, their data)
@@ -92,7 +93,8 @@ def _train_cfg(cfg: BenchOperatorsConfig, ctx: StageContext, data: str, model: s
 
 def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig, key: str) -> dict | None:
     """The metrics of a finished run in ``run_dir`` made with ``train_cfg`` (``resume`` aside,
-    compared by :func:`settings_differ`) on the data whose :func:`data_key` is ``key``, or None.
+    compared by :func:`settings_differ`) and the model's current network revision on the data
+    whose :func:`data_key` is ``key``, or None.
     Runs from before metrics kept the data key are taken on the config alone."""
     import json
 
@@ -102,7 +104,8 @@ def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig, key: str) -> di
         return None
     same = not settings_differ(m.get("config"), train_cfg, ignore=("resume",))
     same_data = m.get("data_key", key) == key
-    return m if same and m.get("epochs") == train_cfg.epochs and same_data else None
+    same_net = m.get("model_revision", 1) == model_revision(train_cfg.model)
+    return m if same and same_net and m.get("epochs") == train_cfg.epochs and same_data else None
 
 
 def _grid_roundtrip(metrics: dict) -> float | None:
@@ -114,7 +117,7 @@ def _grid_roundtrip(metrics: dict) -> float | None:
 def _train_or_reuse(cfg: BenchOperatorsConfig, ctx: StageContext, train_cfg: TrainOperatorConfig,
                     run_dir: Path) -> dict:
     """train-operator's metrics for ``train_cfg`` in ``run_dir``: read back (``cfg.reuse`` and a
-    finished run there), else trained (resuming from a checkpoint there when ``train_cfg.resume``,
+    finished run there, of the model's current network revision), else trained (resuming from a checkpoint there when ``train_cfg.resume``,
     which :func:`_train_cfg` sets from ``cfg.reuse``). The data are opened once for both."""
     pieces = load_pieces(train_cfg, ctx.repo_root)
     if cfg.reuse and (m := _finished_run(run_dir, train_cfg, data_key(pieces))):

@@ -103,6 +103,14 @@ def load_pieces(cfg: TrainOperatorConfig, root: Path):
 RUN_KEY_FILE = "run_key.json"
 # settings a run may change and still resume: more epochs, and where it is written
 RESUMABLE = ("resume", "epochs", "run_dir")
+# a model's network revision, raised when its architecture changes, so that runs and checkpoints
+# made with the old network are neither reused nor resumed; runs from before revisions were kept
+# count as revision 1. nuno_fourier 2: the anchor's shared readout (was per-leaf spectral weights)
+MODEL_REVISIONS = {"nuno_fourier": 2}
+
+
+def model_revision(model: str) -> int:
+    return MODEL_REVISIONS.get(model, 1)
 
 
 def data_key(pieces) -> str:
@@ -127,7 +135,8 @@ def _plain_config(cfg: TrainOperatorConfig) -> dict:
 def run_key(cfg: TrainOperatorConfig, key_of_data: str) -> dict:
     """What a checkpoint depends on: the data (:func:`data_key`) and every setting but
     :data:`RESUMABLE`."""
-    return {"data_key": key_of_data, "config": {k: v for k, v in _plain_config(cfg).items() if k not in RESUMABLE}}
+    return {"data_key": key_of_data, "model_revision": model_revision(cfg.model),
+            "config": {k: v for k, v in _plain_config(cfg).items() if k not in RESUMABLE}}
 
 
 def settings_differ(stored: dict | None, cfg: TrainOperatorConfig, ignore=RESUMABLE) -> dict:
@@ -144,7 +153,8 @@ def settings_differ(stored: dict | None, cfg: TrainOperatorConfig, ignore=RESUMA
 
 def _resume_same_run(run: Path, cfg: TrainOperatorConfig, key_of_data: str, resume: bool) -> bool:
     """Whether to resume from a checkpoint in ``run``: not when it was started on other data or
-    with other settings (its ``run_key.json`` differs, by :func:`settings_differ`; runs from
+    with other settings or another network revision (its ``run_key.json`` differs, by
+    :func:`settings_differ` and :data:`MODEL_REVISIONS`; runs from
     before the key was kept have none and resume, the trainer still checking the optimiser
     settings)."""
     path = run / RUN_KEY_FILE
@@ -155,7 +165,9 @@ def _resume_same_run(run: Path, cfg: TrainOperatorConfig, key_of_data: str, resu
     except ValueError:
         stored = {}
     differ = settings_differ(stored.get("config"), cfg)
-    what = (["data"] if stored.get("data_key") != key_of_data else []) + [
+    revision = (stored.get("model_revision", 1), model_revision(cfg.model))
+    what = (["data"] if stored.get("data_key") != key_of_data else []) + (
+        [f"network (revision {revision[0]}, now {revision[1]})"] if revision[0] != revision[1] else []) + [
         f"{k} (was {was!r}, now {now!r})" for k, (was, now) in differ.items()]
     if not what:
         return True
@@ -226,7 +238,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
         "s_per_epoch": float(np.mean(seconds[1:] if len(seconds) > 1 else seconds)),
         "compile_s": history.compile_seconds, "prepare_s": prep_s, "inference_s_per_sample": infer_s,
         "epochs": len(seconds), "n_train": cfg.n_train, "n_test": cfg.n_test, "data_key": key_of_data,
-        "n_parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))),
+        "model_revision": model_revision(cfg.model), "n_parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))),
         "setup": {k: (list(v) if isinstance(v, tuple) else v) for k, v in (setup.info or {}).items()},
         "config": config_to_dict(cfg),
     }

@@ -106,3 +106,24 @@ def test_a_checkpoint_from_before_a_setting_existed_is_resumed(burgers_data, tmp
     assert run(burgers_data, *settings[:4], "epochs=3", *settings[5:], out=tmp_path) == 0
     assert "training from scratch" not in capsys.readouterr().out
     assert json.loads((tmp_path / "metrics.json").read_text())["epochs"] == 3
+
+
+def test_a_run_of_an_older_network_revision_is_neither_resumed_nor_reused(burgers_data, tmp_path, capsys,
+                                                                           monkeypatch):
+    from pipelines.stages import operator_bench, operator_train
+
+    settings = ("model=fno", "data=burgers", "n_train=8", "n_test=4", "epochs=2", "batch_size=4", "width=8",
+                "modes=4", "n_layers=2")
+    assert run(burgers_data, *settings, out=tmp_path) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["model_revision"] == 1
+    cfg = operator_train.TrainOperatorConfig(**{k: v for k, v in metrics["config"].items()
+                                                if k in operator_train.TrainOperatorConfig.__dataclass_fields__})
+    assert operator_bench._finished_run(tmp_path, cfg, metrics["data_key"]) is not None
+    monkeypatch.setitem(operator_train.MODEL_REVISIONS, "fno", 2)  # as if the FNO's network had changed
+    assert operator_bench._finished_run(tmp_path, cfg, metrics["data_key"]) is None
+    capsys.readouterr()
+    assert run(burgers_data, *settings[:4], "epochs=3", *settings[5:], out=tmp_path) == 0
+    assert "made with different network (revision 1, now 2); training from scratch" in capsys.readouterr().out
+    assert contract.open_dataset(tmp_path / "history.nc").sizes["epoch"] == 3
+    assert json.loads((tmp_path / "metrics.json").read_text())["model_revision"] == 2

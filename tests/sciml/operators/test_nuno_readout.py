@@ -49,15 +49,30 @@ def test_each_point_is_read_with_its_own_leafs_weights():
     assert np.array_equal(flat_leaf[pos[0, :len(pts)]], leaf)  # every real point lands in its leaf's block
     assert np.array_equal(idx[0].reshape(-1)[pos[0, :len(pts)]], np.arange(len(pts)))  # ... at its own slot
 
-    readout = FourierReadout(2, 3, 3, (3, 3), key=jax.random.key(1))
-    h = jax.random.normal(jax.random.key(2), (2, 10, 10))
+    readout = FourierReadout(2, 3, (3, 3), key=jax.random.key(1))
+    h = jax.random.normal(jax.random.key(2), (3, 2, 10, 10))  # one image per leaf
     t = jnp.asarray(pts * 0.9, jnp.float32)
     grouped = readout(h, t[idx[0]])  # (n_sub, out, P_leaf)
     got = jnp.moveaxis(grouped, 1, 0).reshape(3, -1)[:, pos[0, :len(pts)]]
-    # direct: every point through all leaves' weights, then its own leaf picked
-    every = jnp.stack([readout(h, jnp.broadcast_to(t, (3, *t.shape)))[s] for s in range(3)])  # (s, out, P)
+    # direct: every point read on every leaf's image, then its own leaf picked
+    every = readout(h, jnp.broadcast_to(t, (3, *t.shape)))  # (s, out, P)
     direct = every[leaf, :, np.arange(len(pts))].T
     np.testing.assert_allclose(got, direct, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(every[0], every[1])  # the leaves' images do give different values
+
+
+def test_only_the_trunk_projection_is_per_leaf():
+    # the anchor's NU-FNO: n_sub leaves add (n_sub - 1) x the projection's last layer, nothing else
+    from sciml.operators.nuno.readout import NUNOFourier
+
+    import equinox as eqx
+
+    def count(n_sub):
+        model = NUNOFourier(2, 1, n_sub, (3, 3), 5, 2, np.array([[0.0, 0.0], [1.0, 1.0]]), (0, 1), hidden=7,
+                            key=jax.random.key(0))
+        return sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array)))
+
+    assert count(6) - count(1) == 5 * 5 * (7 + 1)
 
 
 def test_nuno_fourier_setup_trains_on_the_points():
