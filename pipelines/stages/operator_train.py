@@ -50,6 +50,8 @@ class TrainOperatorConfig:
     n_subdomains: int = field(default=6, metadata={"min": 1})
     oversampling: float = field(default=1.5, metadata={"min": 0.01})
     x_scope: str = field(default="channel", metadata={"choices": ("channel", "pointwise")})  # point models' input stats
+    # point models: the clouds' kernel density on the grids as one more input (bandwidth / box side)
+    density_bandwidth: float = field(default=0.0, metadata={"min": 0.0, "max": 1.0})
     subsample: int = field(default=1, metadata={"min": 1})  # grids: every k-th node per axis, train and test
     train_subsample: int = field(default=1, metadata={"min": 1})  # grids: train on every k-th point, test at full
     t_in: int = field(default=0, metadata={"min": 0})  # navier_stokes: input times (0: a fifth of them)
@@ -65,6 +67,9 @@ class TrainOperatorConfig:
         if FORM.get(self.model) == "points" and self.data not in POINT_DATA:
             raise ValueError(f"model {self.model!r} runs on point clouds ({', '.join(POINT_DATA)}), not {self.data!r}; "
                              "on grids use fno or deeponet")
+        if self.density_bandwidth > 0 and self.form == "grid":
+            raise ValueError(f"density_bandwidth={self.density_bandwidth} adds the point clouds' density to a point "
+                             f"model's grids; {self.model} on {self.data!r} reads grids")
         if self.subsample > 1 and self.form != "grid":
             raise ValueError(f"subsample={self.subsample} thins grids ({', '.join(GRID_DATA)} with model fno or "
                              f"deeponet); {self.model} on {self.data!r} reads point clouds")
@@ -194,7 +199,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
     resume = _resume_same_run(run, cfg, key_of_data, cfg.resume)
     spec = experiment.ModelSpec(width=cfg.width, modes=cfg.modes, n_layers=cfg.n_layers, padding=cfg.padding,
                                 n_subdomains=cfg.n_subdomains, oversampling=cfg.oversampling,
-                                x_scope=experiment.Scope(cfg.x_scope))
+                                x_scope=experiment.Scope(cfg.x_scope), density_bandwidth=cfg.density_bandwidth)
     key = jax.random.key(cfg.seed)
     start = time.perf_counter()
     if cfg.form == "grid":

@@ -127,3 +127,9 @@ def test_a_run_of_an_older_network_revision_is_neither_resumed_nor_reused(burger
     assert "made with different network (revision 1, now 2); training from scratch" in capsys.readouterr().out
     assert contract.open_dataset(tmp_path / "history.nc").sizes["epoch"] == 3
     assert json.loads((tmp_path / "metrics.json").read_text())["model_revision"] == 2
+
+
+def test_a_density_on_grid_data_is_one_line(burgers_data, tmp_path, capsys):
+    assert run(burgers_data, "model=fno", "data=burgers", "density_bandwidth=0.05", out=tmp_path) == 2
+    err = capsys.readouterr().err.strip()
+    assert "density_bandwidth=0.05" in err and "reads grids" in err and "\n" not in err

@@ -1,6 +1,8 @@
 """Point-cloud experiment setup: grids sized for one sample's points (not the union of all
 samples'), input statistics per channel or per grid node; the bench's per-pair settings."""
 
+import dataclasses
+
 import jax
 import numpy as np
 import pytest
@@ -222,3 +224,32 @@ def test_bench_ratio_record_sets_nuno_against_fno_interp_with_both_grid_roundtri
     assert fourier.value == pytest.approx(0.05 / 0.06) and fourier.extra["grid_roundtrip_rel_l2"] == {"fno_interp": 0.04}
     assert records["rel_l2/elasticity/fno_interp"].reference["value"] == pytest.approx(6.16e-2)
     assert (tmp_path / "operators.json").exists()
+
+
+def test_point_density_is_the_gaussian_kernel_estimate_and_ignores_padding():
+    h = 0.1
+    single = _samples([(np.array([[0.3, 0.6]]), np.zeros((0, 3), int))])
+    near = np.array([[0.3, 0.6], [0.4, 0.6], [0.3, 0.4]])  # at the point, one and two bandwidths away
+    got = experiment.point_density(single, near, h)[0]
+    np.testing.assert_allclose(got, np.exp([0.0, -0.5, -2.0]) / (2 * np.pi * h**2), rtol=1e-5)
+
+    pts, cells = _mesh(7, jitter=0.4)
+    padded = _samples([(pts, cells), (pts[:30], cells[:1])])  # the second padded with copies of its first point
+    t = np.linspace(-0.6, 1.6, 111)
+    nodes = np.stack(np.meshgrid(t, t, indexing="ij"), -1)
+    density = experiment.point_density(padded, nodes, h, chunk=500)
+    area = (t[1] - t[0]) ** 2
+    np.testing.assert_allclose(density.sum(axis=(1, 2)) * area, 1.0, rtol=1e-3)  # a probability density
+    alone = experiment.point_density(_samples([(pts[:30], cells[:1])]), nodes, h)
+    np.testing.assert_allclose(density[1], alone[0], rtol=1e-5, atol=1e-6)  # the padding is masked out
+
+
+def test_density_bandwidth_adds_one_input_channel():
+    samples = _samples([_mesh(8, 0.3, s) for s in range(4)])
+    spec = experiment.ModelSpec(width=4, modes=2, n_layers=1, n_subdomains=2, oversampling=2.0)
+    plain = experiment.point_setup("fno_interp", samples, 3, spec, key=jax.random.key(0))
+    dense = experiment.point_setup("fno_interp", samples, 3, dataclasses.replace(spec, density_bandwidth=0.05),
+                                   key=jax.random.key(0))
+    assert dense.x_train[0].shape[2] == plain.x_train[0].shape[2] + 1
+    np.testing.assert_array_equal(dense.x_train[0][:, :, :-1], plain.x_train[0])
+    assert np.all(dense.x_train[0][:, :, -1] >= 0) and dense.x_train[0][:, :, -1].std() > 0
