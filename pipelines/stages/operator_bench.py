@@ -18,7 +18,7 @@ from pipelines.bench import Record, write_stage_bench
 from pipelines.config import load_config
 from pipelines.registry import Stage, StageContext
 
-from .operator_train import (MODELS, TrainOperatorConfig, data_key, load_pieces, model_revision, settings_differ,
+from .operator_train import (MODELS, TrainOperatorConfig, data_key, load_pieces, revision_change, settings_differ,
                              train_operator)
 
 RECORD_NAME = {"heat_sink": "heatsink", "channel_flow": "channel"}
@@ -104,7 +104,7 @@ def _finished_run(run_dir: Path, train_cfg: TrainOperatorConfig, key: str) -> di
         return None
     same = not settings_differ(m.get("config"), train_cfg, ignore=("resume",))
     same_data = m.get("data_key", key) == key
-    same_net = m.get("model_revision", 1) == model_revision(train_cfg.model)
+    same_net = revision_change(m, train_cfg.model) is None
     return m if same and same_net and m.get("epochs") == train_cfg.epochs and same_data else None
 
 
@@ -117,8 +117,9 @@ def _grid_roundtrip(metrics: dict) -> float | None:
 def _train_or_reuse(cfg: BenchOperatorsConfig, ctx: StageContext, train_cfg: TrainOperatorConfig,
                     run_dir: Path) -> dict:
     """train-operator's metrics for ``train_cfg`` in ``run_dir``: read back (``cfg.reuse`` and a
-    finished run there, of the model's current network revision), else trained (resuming from a checkpoint there when ``train_cfg.resume``,
-    which :func:`_train_cfg` sets from ``cfg.reuse``). The data are opened once for both."""
+    finished run there, of the model's current network revision), else trained (resuming from a
+    checkpoint there when ``train_cfg.resume``, which :func:`_train_cfg` sets from ``cfg.reuse``).
+    The data are opened once for both."""
     pieces = load_pieces(train_cfg, ctx.repo_root)
     if cfg.reuse and (m := _finished_run(run_dir, train_cfg, data_key(pieces))):
         unchecked = "" if "data_key" in m else "; made before runs kept their data key, so not checked against the data"

@@ -118,6 +118,13 @@ def model_revision(model: str) -> int:
     return MODEL_REVISIONS.get(model, 1)
 
 
+def revision_change(stored: dict, model: str) -> tuple[int, int] | None:
+    """``(was, now)`` when the run record ``stored`` (its ``run_key.json`` or ``metrics.json``)
+    was made with another network revision of ``model`` than the current one, else None."""
+    was, now = stored.get("model_revision", 1), model_revision(model)
+    return (was, now) if was != now else None
+
+
 def data_key(pieces) -> str:
     """Which data a run trains on: a hash over the pieces (in order) of the key ``data-pdes``
     solved each from (seed, piece, options) and the time it was written, so that the same files
@@ -170,9 +177,9 @@ def _resume_same_run(run: Path, cfg: TrainOperatorConfig, key_of_data: str, resu
     except ValueError:
         stored = {}
     differ = settings_differ(stored.get("config"), cfg)
-    revision = (stored.get("model_revision", 1), model_revision(cfg.model))
+    revision = revision_change(stored, cfg.model)
     what = (["data"] if stored.get("data_key") != key_of_data else []) + (
-        [f"network (revision {revision[0]}, now {revision[1]})"] if revision[0] != revision[1] else []) + [
+        [f"network (revision {revision[0]}, now {revision[1]})"] if revision else []) + [
         f"{k} (was {was!r}, now {now!r})" for k, (was, now) in differ.items()]
     if not what:
         return True
@@ -243,7 +250,8 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
         "s_per_epoch": float(np.mean(seconds[1:] if len(seconds) > 1 else seconds)),
         "compile_s": history.compile_seconds, "prepare_s": prep_s, "inference_s_per_sample": infer_s,
         "epochs": len(seconds), "n_train": cfg.n_train, "n_test": cfg.n_test, "data_key": key_of_data,
-        "model_revision": model_revision(cfg.model), "n_parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))),
+        "model_revision": model_revision(cfg.model),
+        "n_parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))),
         "setup": {k: (list(v) if isinstance(v, tuple) else v) for k, v in (setup.info or {}).items()},
         "config": config_to_dict(cfg),
     }

@@ -107,8 +107,10 @@ class FourierReadout(eqx.Module):
         shape = (2, in_channels, out_channels, 2 * self.modes[0], self.modes[1])
         self.weight = jax.random.uniform(key, shape) / (in_channels * out_channels)
 
-    def __call__(self, h: Float[Array, "n_sub cin n1 n2"], t: Float[Array, "n_sub p 2"]) -> Float[Array, "n_sub cout p"]:
-        """``h`` one image per leaf on the grid, ``t`` the grouped points' positions (grid index / grid size)."""
+    def __call__(self, h: Float[Array, "n_sub cin n1 n2"], t: Float[Array, "n_sub p 2"]
+                 ) -> Float[Array, "n_sub cout p"]:
+        """``h`` one image per leaf on the grid, ``t`` the grouped points' positions (grid index /
+        grid size)."""
         y = jax.vmap(truncated_rfft2, in_axes=(0, None))(h, self.modes)  # (n_sub, cin, 2 m1, m2)
         w = self.weight[0] + 1j * self.weight[1]
         coef = jnp.einsum("sikl,iokl->sokl", y, w)  # (n_sub, cout, 2 m1, m2)
