@@ -52,6 +52,8 @@ class TrainOperatorConfig:
     x_scope: str = field(default="channel", metadata={"choices": ("channel", "pointwise")})  # point models' input stats
     # point models: the clouds' kernel density on the grids as one more input (bandwidth / box side)
     density_bandwidth: float = field(default=0.0, metadata={"min": 0.0, "max": 1.0})
+    # nuno_fourier: the anchor's dropout rate in training (0.1 there; 0: none)
+    dropout: float = field(default=0.0, metadata={"min": 0.0, "max": 0.99})
     subsample: int = field(default=1, metadata={"min": 1})  # grids: every k-th node per axis, train and test
     train_subsample: int = field(default=1, metadata={"min": 1})  # grids: train on every k-th point, test at full
     t_in: int = field(default=0, metadata={"min": 0})  # navier_stokes: input times (0: a fifth of them)
@@ -70,6 +72,9 @@ class TrainOperatorConfig:
         if self.density_bandwidth > 0 and self.form == "grid":
             raise ValueError(f"density_bandwidth={self.density_bandwidth} adds the point clouds' density to a point "
                              f"model's grids; {self.model} on {self.data!r} reads grids")
+        if self.dropout > 0 and self.model != "nuno_fourier":
+            raise ValueError(f"dropout={self.dropout} is the anchor NU-FNO's regulariser, for model nuno_fourier "
+                             f"only; {self.model} has none")
         if self.subsample > 1 and self.form != "grid":
             raise ValueError(f"subsample={self.subsample} thins grids ({', '.join(GRID_DATA)} with model fno or "
                              f"deeponet); {self.model} on {self.data!r} reads point clouds")
@@ -206,7 +211,8 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
     resume = _resume_same_run(run, cfg, key_of_data, cfg.resume)
     spec = experiment.ModelSpec(width=cfg.width, modes=cfg.modes, n_layers=cfg.n_layers, padding=cfg.padding,
                                 n_subdomains=cfg.n_subdomains, oversampling=cfg.oversampling,
-                                x_scope=experiment.Scope(cfg.x_scope), density_bandwidth=cfg.density_bandwidth)
+                                x_scope=experiment.Scope(cfg.x_scope), density_bandwidth=cfg.density_bandwidth,
+                                dropout=cfg.dropout)
     key = jax.random.key(cfg.seed)
     start = time.perf_counter()
     if cfg.form == "grid":
@@ -232,7 +238,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
                                       checkpoint_every=max(1, cfg.epochs // 10))
     model, history = operators.train(setup.model, setup.x_train, setup.y_train, setup.x_test, setup.y_test, train_cfg,
                                      mask=setup.mask_train, test_mask=setup.mask_test,
-                                     checkpoint_dir=run, resume=resume)
+                                     checkpoint_dir=run, resume=resume, stochastic=setup.stochastic)
     # batches of batch_size under one jit: the whole test set at once would hold every
     # sample's activations (GBs for Darcy's 421 x 421 grids)
     predict = jax.jit(lambda *x: jax.lax.map(lambda s: model(*s), x, batch_size=train_cfg.batch_size))

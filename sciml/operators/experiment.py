@@ -57,6 +57,7 @@ class ModelSpec:
     # point models: append the cloud's Gaussian kernel density at the grid nodes as an input channel,
     # bandwidth in units of the longest side of the points' box (0: none; NUNO's elasticity input: 0.05)
     density_bandwidth: float = 0.0
+    dropout: float = 0.0  # nuno_fourier only: the anchor's dropout (0.1), in training
     deeponet_width: int = 128
     deeponet_depth: int = 3
     deeponet_basis: int = 64
@@ -75,6 +76,7 @@ class Setup:
     mask_test: np.ndarray | None = None
     predict: Any = None
     info: dict | None = None
+    stochastic: bool = False  # the model takes key= in training (dropout): train(..., stochastic=True)
 
 
 def _modes(spec: ModelSpec, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -82,8 +84,15 @@ def _modes(spec: ModelSpec, shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(min(spec.modes, (n // 2 + 1) if i == len(shape) - 1 else n // 2) for i, n in enumerate(shape))
 
 
+def _check_dropout(model: str, spec: ModelSpec) -> None:
+    if spec.dropout and model != "nuno_fourier":
+        raise ValueError(f"dropout={spec.dropout} is the anchor NU-FNO's regulariser, for nuno_fourier only; "
+                         f"{model} has none")
+
+
 def grid_setup(model: str, samples: GridSamples, n_train: int, spec: ModelSpec, *, key) -> Setup:
     """FNO or DeepONet on grid samples; the first ``n_train`` samples train, the rest test."""
+    _check_dropout(model, spec)
     x, y = samples.x.astype(np.float32), samples.y.astype(np.float32)
     xtr, xte, ytr, yte = x[:n_train], x[n_train:], y[:n_train], y[n_train:]
     shape = x.shape[2:]
@@ -136,12 +145,12 @@ class PointOperator(eqx.Module):
     y_mean: jax.Array
     y_std: jax.Array
 
-    def __call__(self, grids, points, *leaf_groups):
+    def __call__(self, grids, points, *leaf_groups, key=None):
         grids = (grids - self.x_mean) / self.x_std
         if isinstance(self.operator, NUNO):
             out = self.operator(grids, points)
         elif isinstance(self.operator, NUNOFourier):  # leaf_groups: (idx, pos) of group_by_leaf
-            out = self.operator(grids, points, *leaf_groups)
+            out = self.operator(grids, points, *leaf_groups, key=key)
         else:  # DeepONet: sensors = the flattened grids
             out = self.operator(grids.reshape(-1), points).T
         return out * self.y_std + self.y_mean
@@ -252,6 +261,7 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
     a resumed run."""
     if model not in POINT_MODELS:
         raise ValueError(f"model {model!r} does not run on point clouds; point models: {', '.join(POINT_MODELS)}")
+    _check_dropout(model, spec)
     train_points = samples.points[:n_train][samples.mask[:n_train]]
     union = np.unique(train_points, axis=0)
     n_sub = spec.n_subdomains if model == "nuno" else 1  # nuno_fourier: one global grid, leaves at readout
@@ -280,7 +290,8 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
     elif model == "nuno_fourier":
         leaves = decompose(union, spec.n_subdomains)
         operator = NUNOFourier(c_in, c_out, spec.n_subdomains, _modes(spec, shape), spec.width, spec.n_layers,
-                               dec.point_boxes[0], nuno_interp.axis_order(dec)[0], padding=spec.padding, key=key)
+                               dec.point_boxes[0], nuno_interp.axis_order(dec)[0], padding=spec.padding,
+                               dropout=spec.dropout, key=key)
     else:
         fno = FNO(n_sub * c_in, n_sub * c_out, _modes(spec, shape), spec.width, spec.n_layers,
                   padding=spec.padding, key=key)
@@ -294,7 +305,7 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
         x_train, x_test = (*x_train, idx[:n_train], pos[:n_train]), (*x_test, idx[n_train:], pos[n_train:])
         n_sub = spec.n_subdomains
     return Setup(PointOperator(operator, **stats), x_train, y[:n_train], x_test, y[n_train:],
-                 mask[:n_train], mask[n_train:],
+                 mask[:n_train], mask[n_train:], stochastic=spec.dropout > 0,
                  info={"n_subdomains": n_sub, "grid": shape, "x_scope": Scope(spec.x_scope).value,
                        "grid_points_per_sample": int(grids.shape[1] * np.prod(shape)),
                        "points_per_sample": int(samples.mask.sum(1).mean()), "modes": _modes(spec, shape),

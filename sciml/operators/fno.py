@@ -31,7 +31,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from ._spectral import AbstractForm, FrozenDFT, SpectralConv, as_form, stacked_weight
 
-__all__ = ["ACTIVATIONS", "FNO", "Pointwise", "activation_name", "freeze_for_inference", "gelu", "grid",
+__all__ = ["ACTIVATIONS", "FNO", "Pointwise", "activation_name", "dropout", "freeze_for_inference", "gelu", "grid",
            "resolve_activation", "with_form"]
 
 _SQRT_HALF = float(np.sqrt(0.5))
@@ -55,6 +55,16 @@ ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
     "tanh": jnp.tanh,
     "silu": jax.nn.silu,
 }
+
+
+def dropout(x: Array, rate: float, key: PRNGKeyArray | None) -> Array:
+    """Inverted dropout: each entry of ``x`` zeroed with probability ``rate`` and the rest scaled by
+    ``1 / (1 - rate)`` (as ``torch.nn.Dropout`` in training), so that nothing changes at inference.
+    ``key`` None (inference) or ``rate`` 0 returns ``x``."""
+    if key is None or rate == 0:
+        return x
+    keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
+    return jnp.where(keep, x / (1.0 - rate), 0.0).astype(x.dtype)
 
 
 def resolve_activation(activation: str | Callable[[Array], Array]) -> Callable[[Array], Array]:
@@ -110,6 +120,8 @@ class FNO(eqx.Module):
         project: pointwise linears ``width -> projection_hidden -> out_channels``.
         padding: zero padding at the end of each axis, in points (int) or as a
             fraction of the axis length (float); 0 for periodic domains.
+        dropout: rate of the dropout after the Fourier layers listed in ``dropout_layers``
+            (counted from 0), applied only when the call is given a ``key`` (training).
     """
 
     lift: Pointwise
@@ -125,6 +137,8 @@ class FNO(eqx.Module):
     append_grid: bool = eqx.field(static=True)
     projection_hidden: int = eqx.field(static=True)
     activation: Callable[[Array], Array] = eqx.field(static=True)
+    dropout: float = eqx.field(static=True)
+    dropout_layers: tuple[int, ...] = eqx.field(static=True)
 
     def __init__(
         self,
@@ -140,6 +154,8 @@ class FNO(eqx.Module):
         activation: str | Callable[[Array], Array] = gelu,
         form: str | AbstractForm = "fft",
         dtype=jnp.float32,
+        dropout: float = 0.0,
+        dropout_layers: tuple[int, ...] = (),
         key: PRNGKeyArray,
     ):
         """
@@ -157,6 +173,8 @@ class FNO(eqx.Module):
             activation: a callable, or a name in :data:`ACTIVATIONS`.
             form: spectral evaluation form, ``"fft"`` or ``"dft"`` (see :func:`with_form`).
             dtype: parameter dtype.
+            dropout: dropout rate in [0, 1) after each Fourier layer in ``dropout_layers`` (indices
+                in ``0 .. n_layers - 1``; after the activation), active when called with a ``key``.
             key: PRNG key for the initial weights.
         """
         modes = tuple(int(m) for m in modes)
@@ -170,6 +188,11 @@ class FNO(eqx.Module):
             isinstance(padding, float) and padding >= 1.0
         ):
             raise ValueError(f"padding must be an int >= 0 (points) or a float in [0, 1) (fraction), got {padding!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        dropout_layers = tuple(sorted(int(i) for i in dropout_layers))
+        if any(not 0 <= i < n_layers for i in dropout_layers):
+            raise ValueError(f"dropout_layers {dropout_layers} must be Fourier layer indices in 0..{n_layers - 1}")
         d = len(modes)
         keys = jax.random.split(key, 2 * n_layers + 3)
         lift_in = in_channels + (d if append_grid else 0)
@@ -193,14 +216,18 @@ class FNO(eqx.Module):
         self.append_grid = append_grid
         self.projection_hidden = projection_hidden
         self.activation = resolve_activation(activation)
+        self.dropout = float(dropout)
+        self.dropout_layers = dropout_layers
 
     def _pad_widths(self, sizes: tuple[int, ...]) -> tuple[int, ...]:
         if isinstance(self.padding, float):
             return tuple(int(round(self.padding * n)) for n in sizes)
         return (self.padding,) * len(sizes)
 
-    def __call__(self, x: Float[Array, "cin *spatial"]) -> Float[Array, "cout *spatial"]:
-        """One sample, channels first, on a uniform grid of any size (modes must fit it)."""
+    def __call__(self, x: Float[Array, "cin *spatial"], *, key: PRNGKeyArray | None = None
+                 ) -> Float[Array, "cout *spatial"]:
+        """One sample, channels first, on a uniform grid of any size (modes must fit it); ``key``
+        (training only) draws the dropout masks, if the model has dropout."""
         d = len(self.modes)
         if x.ndim != d + 1 or x.shape[0] != self.in_channels:
             raise ValueError(
@@ -213,10 +240,14 @@ class FNO(eqx.Module):
         pads = self._pad_widths(sizes)
         if any(pads):
             h = jnp.pad(h, [(0, 0)] + [(0, p) for p in pads])
+        drop_keys = dict(zip(self.dropout_layers, jax.random.split(key, len(self.dropout_layers)))) if (
+            key is not None and self.dropout > 0 and self.dropout_layers) else {}
         for i, (conv, local) in enumerate(zip(self.spectral, self.pointwise, strict=True)):
             h = conv(h) + local(h)
             if i < self.n_layers - 1:
                 h = self.activation(h)
+            if i in drop_keys:
+                h = dropout(h, self.dropout, drop_keys[i])
         if any(pads):
             h = h[(slice(None),) + tuple(slice(0, n) for n in sizes)]
         h = self.activation(self.project[0](h))
@@ -244,6 +275,7 @@ class FNO(eqx.Module):
             "activation": activation_name(self.activation),
             "form": self.form.name,
             "dtype": jnp.dtype(self.lift.weight.dtype).name,
+            **({"dropout": self.dropout, "dropout_layers": list(self.dropout_layers)} if self.dropout > 0 else {}),
         }
 
 

@@ -224,9 +224,14 @@ def _trainable(model: Any) -> Any:
     return jax.tree.map(lambda node: False if is_norm(node) else eqx.is_inexact_array(node), model, is_leaf=is_norm)
 
 
-def default_predict(model: Any, x: Any) -> Any:
-    """``vmap(model)(*x)`` for a tuple ``x``, else ``vmap(model)(x)``: the model sees one sample."""
-    return jax.vmap(model)(*x) if isinstance(x, tuple) else jax.vmap(model)(x)
+def default_predict(model: Any, x: Any, key: jax.Array | None = None) -> Any:
+    """``vmap(model)(*x)`` for a tuple ``x``, else ``vmap(model)(x)``: the model sees one sample.
+    With ``key`` (training a model with dropout) each sample gets its own ``key=`` from it."""
+    x = x if isinstance(x, tuple) else (x,)
+    if key is None:
+        return jax.vmap(model)(*x)
+    keys = jax.random.split(key, jax.tree.leaves(x)[0].shape[0])
+    return jax.vmap(lambda k, *xs: model(*xs, key=k))(keys, *x)
 
 
 def _resume_mismatch(stored: dict[str, Any], cfg: TrainConfig) -> list[str]:
@@ -251,6 +256,7 @@ def train(
     predict: Callable[[Any, Any], Any] = default_predict,
     checkpoint_dir: str | Path | None = None,
     resume: bool = True,
+    stochastic: bool = False,
 ) -> tuple[Any, History]:
     """Fit ``model`` to ``y = model(x)`` with AdamW; returns the trained model and its :class:`History`.
 
@@ -264,6 +270,9 @@ def train(
         predict: ``predict(model, x_batch) -> pred_batch`` (default: ``vmap(model)``).
         checkpoint_dir: where ``checkpoint.eqx`` is written every ``cfg.checkpoint_every`` epochs; with
             ``resume``, an existing checkpoint there is continued from.
+        stochastic: the model has dropout: training predictions are made as ``predict(model, x, key=k)``
+            with a fresh key every step (drawn from the epoch's key, so a resumed run repeats an
+            uninterrupted one), test predictions without one (no dropout).
 
     Raises:
         NonFiniteDataError: NaN or infinity in the data (names the array and sample).
@@ -314,8 +323,9 @@ def train(
     def combine(p, fa):
         return eqx.combine(p, fa, static)
 
-    def batch_loss(p, fa, xb, yb, mb):
-        return loss(predict(combine(p, fa), xb), yb, mb)
+    def batch_loss(p, fa, xb, yb, mb, kb):
+        pred = predict(combine(p, fa), xb, key=kb) if stochastic else predict(combine(p, fa), xb)
+        return loss(pred, yb, mb)
 
     def per_sample_test(p, fa, sample):
         x, y, m = jax.tree.map(lambda a: a[None], sample)
@@ -323,15 +333,18 @@ def train(
 
     def epoch_fn(p, state, fa, key, x_tr, y_tr, m_tr, x_te, y_te, m_te):
         order = jax.random.permutation(key, n_train)[: steps * cfg.batch_size].reshape(steps, cfg.batch_size)
+        # dropout keys apart from the permutation's, which stays what it is without dropout
+        step_keys = jax.random.split(jax.random.fold_in(key, 1), steps)
 
-        def step(carry, idx):
+        def step(carry, idx_key):
             p, state = carry
+            idx, kb = idx_key
             xb, yb, mb = jax.tree.map(lambda a: a[idx], (x_tr, y_tr, m_tr))
-            value, grads = jax.value_and_grad(batch_loss)(p, fa, xb, yb, mb)
+            value, grads = jax.value_and_grad(batch_loss)(p, fa, xb, yb, mb, kb)
             updates, state = optimizer.update(grads, state, p)
             return (optax.apply_updates(p, updates), state), value
 
-        (p, state), losses = jax.lax.scan(step, (p, state), order)
+        (p, state), losses = jax.lax.scan(step, (p, state), (order, step_keys))
         test = jax.lax.map(lambda s: per_sample_test(p, fa, s), (x_te, y_te, m_te), batch_size=cfg.batch_size)
         return p, state, losses, jnp.mean(test)
 

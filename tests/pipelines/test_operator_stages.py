@@ -133,3 +133,9 @@ def test_a_density_on_grid_data_is_one_line(burgers_data, tmp_path, capsys):
     assert run(burgers_data, "model=fno", "data=burgers", "density_bandwidth=0.05", out=tmp_path) == 2
     err = capsys.readouterr().err.strip()
     assert "density_bandwidth=0.05" in err and "reads grids" in err and "\n" not in err
+
+
+def test_dropout_on_a_model_without_it_is_one_line(burgers_data, tmp_path, capsys):
+    assert run(burgers_data, "model=fno", "data=burgers", "dropout=0.1", out=tmp_path) == 2
+    err = capsys.readouterr().err.strip()
+    assert "dropout=0.1" in err and "nuno_fourier only" in err and "\n" not in err

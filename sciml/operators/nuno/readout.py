@@ -44,7 +44,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from sciml.operators._spectral import SpectralConv
-from sciml.operators.fno import FNO, Pointwise, gelu
+from sciml.operators.fno import FNO, Pointwise, dropout, gelu
 
 from .kdtree import Decomposition, assign
 
@@ -144,7 +144,10 @@ class NUNOFourier(eqx.Module):
     :class:`FourierReadout` at each leaf's points (see the module docstring).
 
     ``lo``, ``hi``: the global grid's box (physical axes); ``order``: the physical axis of each
-    grid axis (the grid's axes run shortest side first, as every NUNO grid)."""
+    grid axis (the grid's axes run shortest side first, as every NUNO grid).
+
+    ``dropout``: the anchor's regulariser (rate 0.1 there), after the trunk's second-to-last
+    Fourier layer and after the leaf layer, active only when called with a ``key`` (training)."""
 
     trunk: FNO
     leaf_spectral: SpectralConv
@@ -156,16 +159,20 @@ class NUNOFourier(eqx.Module):
     hi: Float[Array, " 2"]
     order: tuple[int, int] = eqx.field(static=True)
     n_subdomains: int = eqx.field(static=True)
+    dropout: float = eqx.field(static=True)
 
     def __init__(self, in_channels: int, out_channels: int, n_subdomains: int, modes: tuple[int, int], width: int,
                  n_layers: int, box: np.ndarray, order, *, padding: int = 0, hidden: int = 128,
-                 key: PRNGKeyArray):
+                 dropout: float = 0.0, key: PRNGKeyArray):
         if n_subdomains < 1:
             raise ValueError(f"NUNOFourier needs n_subdomains >= 1; got {n_subdomains}")
+        if n_layers < 2 and dropout > 0:
+            raise ValueError(f"NUNOFourier's dropout follows the trunk's second-to-last layer; n_layers={n_layers}")
         k_trunk, k_spec, k_local, k_read, k_coord, k_h0, k_h1 = jax.random.split(key, 7)
         modes = (int(modes[0]), int(modes[1]))
         self.trunk = FNO(in_channels, n_subdomains * width, modes, width, n_layers, padding=padding,
-                         projection_hidden=hidden, key=k_trunk)
+                         projection_hidden=hidden, dropout=dropout,
+                         dropout_layers=(n_layers - 2,) if dropout > 0 else (), key=k_trunk)
         self.leaf_spectral = SpectralConv(width, width, modes, key=k_spec)
         self.leaf_local = Pointwise(width, width, key=k_local)
         self.readout = FourierReadout(width, width, modes, key=k_read)
@@ -175,16 +182,21 @@ class NUNOFourier(eqx.Module):
         self.hi = jnp.asarray(box[1], jnp.float32)
         self.order = (int(order[0]), int(order[1]))
         self.n_subdomains = int(n_subdomains)
+        self.dropout = float(dropout)
 
-    def leaf_images(self, grids: Float[Array, "1 cin n1 n2"]) -> Float[Array, "n_sub width n1 n2"]:
-        """Each leaf's image after the shared Fourier layer."""
-        h = self.trunk(grids[0])  # (n_sub * width, N1, N2)
+    def leaf_images(self, grids: Float[Array, "1 cin n1 n2"], *, key: PRNGKeyArray | None = None
+                    ) -> Float[Array, "n_sub width n1 n2"]:
+        """Each leaf's image after the shared Fourier layer (``key``: dropout masks, training only)."""
+        k_trunk, k_leaf = (None, None) if key is None else jax.random.split(key)
+        h = self.trunk(grids[0], key=k_trunk)  # (n_sub * width, N1, N2)
         h = h.reshape(self.n_subdomains, -1, *h.shape[1:])
-        return jax.vmap(lambda g: gelu(self.leaf_spectral(g) + self.leaf_local(g)))(h)
+        h = jax.vmap(lambda g: gelu(self.leaf_spectral(g) + self.leaf_local(g)))(h)
+        return dropout(h, self.dropout, k_leaf)  # each leaf's image its own mask, as the anchor's batch
 
     def __call__(self, grids: Float[Array, "1 cin n1 n2"], points: Float[Array, "p 2"],
-                 idx: Int[Array, "n_sub p_leaf"], pos: Int[Array, " p"]) -> Float[Array, "p cout"]:
-        h = self.leaf_images(grids)  # (n_sub, width, N1, N2)
+                 idx: Int[Array, "n_sub p_leaf"], pos: Int[Array, " p"], *, key: PRNGKeyArray | None = None
+                 ) -> Float[Array, "p cout"]:
+        h = self.leaf_images(grids, key=key)  # (n_sub, width, N1, N2)
         sizes = jnp.asarray(h.shape[2:], points.dtype)
         unit = jnp.clip((points - self.lo) / (self.hi - self.lo), 0.0, 1.0)[:, list(self.order)]  # grid-axis order
         t = unit * (sizes - 1) / sizes  # grid index / grid size

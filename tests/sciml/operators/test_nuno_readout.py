@@ -94,3 +94,26 @@ def test_nuno_fourier_setup_trains_on_the_points():
     assert history.train_loss[-1] < 0.75 * history.train_loss[0]
     out = jax.vmap(model)(*setup.x_test)
     assert out.shape == setup.y_test.shape and np.all(np.isfinite(out))
+
+
+def test_nuno_fourier_dropout_acts_in_training_only():
+    from sciml.operators.nuno.readout import NUNOFourier
+
+    box = np.array([[0.0, 0.0], [1.0, 1.0]])
+    make = lambda rate: NUNOFourier(2, 1, 3, (3, 3), 5, 3, box, (0, 1), hidden=7, dropout=rate,  # noqa: E731
+                                    key=jax.random.key(0))
+    model, plain = make(0.1), make(0.0)
+    assert model.trunk.dropout_layers == (1,)  # the trunk's second-to-last layer, as the anchor's layer 2 of 4
+    grids = jax.random.normal(jax.random.key(1), (1, 2, 10, 10))
+    np.testing.assert_array_equal(model.leaf_images(grids), plain.leaf_images(grids))
+    train_a = model.leaf_images(grids, key=jax.random.key(2))
+    zeros = float(jnp.mean(train_a == 0))
+    assert 0.05 < zeros < 0.2  # the leaf layer's own mask, rate 0.1 (GELU alone is never exactly 0)
+    assert not np.allclose(train_a, model.leaf_images(grids, key=jax.random.key(3)))
+
+
+def test_dropout_is_refused_for_models_without_it():
+    spec = experiment.ModelSpec(width=6, modes=3, n_layers=2, n_subdomains=3, dropout=0.1)
+    base = _samples([_mesh(10, 0.3, s) for s in range(3)])
+    with pytest.raises(ValueError, match=r"dropout=0.1 .* nuno_fourier only; fno_interp has none"):
+        experiment.point_setup("fno_interp", base, 2, spec, key=jax.random.key(0))

@@ -148,3 +148,45 @@ def test_config_errors():
         TrainConfig(batch_size=0)
     with pytest.raises(ValueError, match="batch_size 100 exceeds the 48 training samples"):
         operators.train(_model(), X, Y, XT, YT, TrainConfig(epochs=1, batch_size=100))
+
+
+def _dropout_model():
+    return FNO(1, 1, (6,), width=8, n_layers=2, projection_hidden=16, dropout=0.2, dropout_layers=(0,), key=KEY)
+
+
+def test_dropout_is_inverted_and_off_without_a_key():
+    from sciml.operators.fno import dropout
+
+    x = jnp.linspace(1.0, 2.0, 200_000)
+    assert dropout(x, 0.3, None) is x
+    y = np.asarray(dropout(x, 0.3, jax.random.key(3)))
+    kept = y != 0
+    assert abs(1 - kept.mean() - 0.3) < 0.005  # the rate
+    np.testing.assert_allclose(y[kept], np.asarray(x)[kept] / 0.7, rtol=1e-6)  # survivors scaled: same mean
+    model, plain = _dropout_model(), _model()
+    x0 = jnp.asarray(X[0])
+    np.testing.assert_array_equal(model(x0), plain(x0))  # same weights; no key, no dropout
+    a, b = model(x0, key=jax.random.key(1)), model(x0, key=jax.random.key(2))
+    assert not np.allclose(a, model(x0)) and not np.allclose(a, b)
+    np.testing.assert_array_equal(a, model(x0, key=jax.random.key(1)))
+    with pytest.raises(ValueError, match="dropout_layers"):
+        FNO(1, 1, (6,), width=8, n_layers=2, dropout=0.1, dropout_layers=(2,), key=KEY)
+
+
+def test_stochastic_training_resumes_exactly_and_tests_without_dropout(tmp_path):
+    full, full_history = operators.train(_dropout_model(), X, Y, XT, YT, CFG, stochastic=True,
+                                         checkpoint_dir=tmp_path / "full")
+    plain, plain_history = operators.train(_dropout_model(), X, Y, XT, YT, CFG)  # the same model, masks never drawn
+    assert full_history.train_loss != plain_history.train_loss
+    # the test loss is the model's without dropout
+    test = operators.rel_l2_per_sample(jax.vmap(full)(jnp.asarray(XT)), jnp.asarray(YT))
+    np.testing.assert_allclose(full_history.test_loss[-1], float(jnp.mean(test)), rtol=1e-5)
+    operators.train(_dropout_model(), X, Y, XT, YT, dataclasses.replace(CFG, epochs=4, checkpoint_every=2),
+                    stochastic=True, checkpoint_dir=tmp_path / "split")
+    resumed, history = operators.train(_dropout_model(), X, Y, XT, YT, CFG, stochastic=True,
+                                       checkpoint_dir=tmp_path / "split")
+    for a, b in zip(_leaves(full), _leaves(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(history.train_loss, full_history.train_loss)
+    reloaded = operators.load(tmp_path / "split" / "checkpoint.eqx").model  # rebuilt with its dropout
+    assert reloaded.dropout == 0.2 and reloaded.dropout_layers == (0,)
