@@ -115,8 +115,9 @@ RUN_KEY_FILE = "run_key.json"
 RESUMABLE = ("resume", "epochs", "run_dir")
 # a model's network revision, raised when its architecture changes, so that runs and checkpoints
 # made with the old network are neither reused nor resumed; runs from before revisions were kept
-# count as revision 1. nuno_fourier 2: the anchor's shared readout (was per-leaf spectral weights)
-MODEL_REVISIONS = {"nuno_fourier": 2}
+# count as revision 1. nuno_fourier 2: the anchor's shared readout (was per-leaf spectral weights);
+# 3: the anchor's trunk end (activated last layer, one linear map to the leaf images)
+MODEL_REVISIONS = {"nuno_fourier": 3}
 
 
 def model_revision(model: str) -> int:

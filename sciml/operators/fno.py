@@ -117,7 +117,9 @@ class FNO(eqx.Module):
         lift: pointwise linear, ``in_channels (+ d grid channels) -> width``.
         spectral: ``n_layers`` spectral convolutions ``width -> width``.
         pointwise: ``n_layers`` pointwise linears ``width -> width`` (the local term W).
-        project: pointwise linears ``width -> projection_hidden -> out_channels``.
+        project: pointwise linears ``width -> projection_hidden -> out_channels``, or with
+            ``projection_hidden`` 0 one linear ``width -> out_channels`` after an activated last
+            Fourier layer (NU-FNO's trunk, whose ``fc_interp`` feeds further Fourier layers).
         padding: zero padding at the end of each axis, in points (int) or as a
             fraction of the axis length (float); 0 for periodic domains.
         dropout: rate of the dropout after the Fourier layers listed in ``dropout_layers``
@@ -127,7 +129,7 @@ class FNO(eqx.Module):
     lift: Pointwise
     spectral: tuple[SpectralConv, ...]
     pointwise: tuple[Pointwise, ...]
-    project: tuple[Pointwise, Pointwise]
+    project: tuple[Pointwise, ...]
     in_channels: int = eqx.field(static=True)
     out_channels: int = eqx.field(static=True)
     modes: tuple[int, ...] = eqx.field(static=True)
@@ -169,7 +171,8 @@ class FNO(eqx.Module):
             padding: zero padding at the end of every axis: an int number of points, or a float
                 fraction of the axis length (e.g. 0.25). Use 0 for periodic data.
             append_grid: append ``d`` coordinate channels in [0, 1] to the input.
-            projection_hidden: hidden channels of the two-layer projection.
+            projection_hidden: hidden channels of the two-layer projection; 0 for one linear
+                projection after an activated last Fourier layer.
             activation: a callable, or a name in :data:`ACTIVATIONS`.
             form: spectral evaluation form, ``"fft"`` or ``"dft"`` (see :func:`with_form`).
             dtype: parameter dtype.
@@ -181,9 +184,9 @@ class FNO(eqx.Module):
         dtype = jnp.dtype(dtype)
         if not 1 <= len(modes) <= 3:
             raise ValueError(f"FNO supports 1 to 3 spatial dims, got modes {modes}")
-        if width < 1 or n_layers < 1 or projection_hidden < 1:
-            raise ValueError(f"width, n_layers and projection_hidden must be positive, got {width}, {n_layers}, "
-                             f"{projection_hidden}")
+        if width < 1 or n_layers < 1 or projection_hidden < 0:
+            raise ValueError(f"width and n_layers must be positive and projection_hidden >= 0, got {width}, "
+                             f"{n_layers}, {projection_hidden}")
         if isinstance(padding, bool) or not isinstance(padding, (int, float)) or padding < 0 or (
             isinstance(padding, float) and padding >= 1.0
         ):
@@ -206,7 +209,7 @@ class FNO(eqx.Module):
         self.project = (
             Pointwise(width, projection_hidden, dtype=dtype, key=keys[-2]),
             Pointwise(projection_hidden, out_channels, dtype=dtype, key=keys[-1]),
-        )
+        ) if projection_hidden else (Pointwise(width, out_channels, dtype=dtype, key=keys[-1]),)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.modes = modes
@@ -244,12 +247,14 @@ class FNO(eqx.Module):
             key is not None and self.dropout > 0 and self.dropout_layers) else {}
         for i, (conv, local) in enumerate(zip(self.spectral, self.pointwise, strict=True)):
             h = conv(h) + local(h)
-            if i < self.n_layers - 1:
+            if i < self.n_layers - 1 or len(self.project) == 1:
                 h = self.activation(h)
             if i in drop_keys:
                 h = dropout(h, self.dropout, drop_keys[i])
         if any(pads):
             h = h[(slice(None),) + tuple(slice(0, n) for n in sizes)]
+        if len(self.project) == 1:
+            return self.project[0](h)
         h = self.activation(self.project[0](h))
         return self.project[1](h)
 

@@ -7,7 +7,8 @@ subdomains enter only through a small pointwise layer that gives each leaf its o
 trunk's features; every spectral weight after it is shared by all leaves:
 
     grids (1, C_in, N1, N2)   the inputs on one global grid (as FNO after interpolation)
-      -> FNO trunk, projected to n_sub * width channels    -> n_sub images (width, N1, N2)
+      -> FNO trunk (last layer activated), one linear map to n_sub * width channels
+                                                            -> n_sub images (width, N1, N2)
       -> one shared Fourier layer on every image (SpectralConv + pointwise, GELU)
       -> truncated rfft2 of each image   Y_{s,k}, kept modes k = (k1, k2)
       -> shared mixing                   C_{s,k} = W_k Y_{s,k}       (W: width x width per mode)
@@ -21,7 +22,10 @@ interpolation error: a point between grid nodes gets the band-limited function's
 
 An earlier version gave every leaf its own readout spectral weights (n_sub x width^2 x modes,
 3.5M of 5.9M parameters on elasticity) and overfitted (train 0.015, test 0.063); the anchor's
-per-leaf part is the projection's last layer only (about 25k parameters).
+per-leaf part is the trunk's one linear projection (``fc_interp``, width x n_sub width: 5k of
+its 6k parameters on elasticity). Revision 2 had the FNO's two-layer projection there
+(width -> 128 -> n_sub width, a non-activated last Fourier layer): 4.6x the operations per grid
+node of that step and not the anchor's network; revision 3 is the anchor's.
 
 The trunk's input grid is the one of ``fno_interp`` (so the two differ only in the readout).
 The anchor's input is a kernel density estimate of the point cloud; ours are the data set's
@@ -171,7 +175,7 @@ class NUNOFourier(eqx.Module):
         k_trunk, k_spec, k_local, k_read, k_coord, k_h0, k_h1 = jax.random.split(key, 7)
         modes = (int(modes[0]), int(modes[1]))
         self.trunk = FNO(in_channels, n_subdomains * width, modes, width, n_layers, padding=padding,
-                         projection_hidden=hidden, dropout=dropout,
+                         projection_hidden=0, dropout=dropout,
                          dropout_layers=(n_layers - 2,) if dropout > 0 else (), key=k_trunk)
         self.leaf_spectral = SpectralConv(width, width, modes, key=k_spec)
         self.leaf_local = Pointwise(width, width, key=k_local)

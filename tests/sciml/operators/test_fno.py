@@ -140,3 +140,17 @@ def test_frozen_for_inference_equals_the_fft_form(modes, sizes, padding):
         frozen.hyperparameters()
     back = with_form(frozen, "fft")
     assert back.hyperparameters() == model.hyperparameters()
+
+
+def test_projection_hidden_zero_is_an_activated_last_layer_and_one_linear_map():
+    # NU-FNO's trunk end: gelu(last Fourier layer), then one pointwise linear (its fc_interp)
+    from sciml.operators.fno import Pointwise
+
+    model = FNO(2, 3, (4,), width=8, n_layers=2, projection_hidden=0, key=KEY)
+    assert len(model.project) == 1
+    x = jax.random.normal(KEY, (2, 16))
+    h = model.lift(jnp.concatenate([x, jnp.linspace(0, 1, 16)[None]]))
+    for conv, local in zip(model.spectral, model.pointwise, strict=True):
+        h = model.activation(conv(h) + local(h))
+    np.testing.assert_allclose(model(x), model.project[0](h), rtol=1e-6, atol=1e-6)
+    assert isinstance(model.project[0], Pointwise) and model.hyperparameters()["projection_hidden"] == 0

@@ -62,7 +62,7 @@ def test_each_point_is_read_with_its_own_leafs_weights():
 
 
 def test_only_the_trunk_projection_is_per_leaf():
-    # the anchor's NU-FNO: n_sub leaves add (n_sub - 1) x the projection's last layer, nothing else
+    # the anchor's NU-FNO: n_sub leaves add (n_sub - 1) x the trunk's one linear projection (width 5), nothing else
     from sciml.operators.nuno.readout import NUNOFourier
 
     import equinox as eqx
@@ -72,7 +72,7 @@ def test_only_the_trunk_projection_is_per_leaf():
                             key=jax.random.key(0))
         return sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array)))
 
-    assert count(6) - count(1) == 5 * 5 * (7 + 1)
+    assert count(6) - count(1) == 5 * 5 * (5 + 1)
 
 
 def test_nuno_fourier_setup_trains_on_the_points():
