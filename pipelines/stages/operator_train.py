@@ -41,6 +41,8 @@ class TrainOperatorConfig:
     batch_size: int = field(default=10, metadata={"min": 1})
     lr: float = field(default=1e-3, metadata={"min": 0.0})
     weight_decay: float = field(default=1e-4, metadata={"min": 0.0})
+    # decoupled: AdamW's; coupled: torch Adam's L2 in the gradient (the FNO / NUNO reference scripts')
+    weight_decay_mode: str = field(default="decoupled", metadata={"choices": ("decoupled", "coupled")})
     decay_every: int = field(default=100, metadata={"min": 1})  # epochs between lr halvings (FNO: 100)
     gamma: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
     width: int = field(default=32, metadata={"min": 1})
@@ -234,7 +236,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
     run.mkdir(parents=True, exist_ok=True)
     contract.atomic_write_json(run / RUN_KEY_FILE, run_key(cfg, key_of_data))
     train_cfg = operators.TrainConfig(epochs=cfg.epochs, batch_size=min(cfg.batch_size, cfg.n_train), lr=cfg.lr,
-                                      weight_decay=cfg.weight_decay,
+                                      weight_decay=cfg.weight_decay, weight_decay_mode=cfg.weight_decay_mode,
                                       schedule=operators.StepDecay(cfg.decay_every, cfg.gamma), seed=cfg.seed,
                                       checkpoint_every=max(1, cfg.epochs // 10))
     model, history = operators.train(setup.model, setup.x_train, setup.y_train, setup.x_test, setup.y_test, train_cfg,

@@ -35,6 +35,7 @@ from .train import (
     StepDecay,
     TrainConfig,
     TrainingDivergedError,
+    make_optimizer,
     train,
 )
 
@@ -72,6 +73,7 @@ __all__ = [
     "rel_l2",
     "rel_l2_per_sample",
     "save",
+    "make_optimizer",
     "train",
     "with_form",
 ]

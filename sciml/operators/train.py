@@ -1,4 +1,4 @@
-"""The generic trainer: any model, arrays in, AdamW, one jitted function per epoch.
+"""The generic trainer: any model, arrays in, Adam(W), one jitted function per epoch.
 
 >>> cfg = TrainConfig(epochs=500, batch_size=20, lr=1e-3, weight_decay=1e-4, schedule=StepDecay(every=100))
 >>> model, history = train(model, x_train, y_train, x_test, y_test, cfg, checkpoint_dir="runs/fno")
@@ -46,6 +46,7 @@ __all__ = [
     "StepDecay",
     "TrainConfig",
     "TrainingDivergedError",
+    "make_optimizer",
     "train",
 ]
 
@@ -83,6 +84,15 @@ class Constant:
 
 
 _SCHEDULES = {"step_decay": StepDecay, "cosine": Cosine, "constant": Constant}
+_DECAYS = ("decoupled", "coupled")
+
+
+def make_optimizer(cfg: TrainConfig, steps_per_epoch: int) -> optax.GradientTransformation:
+    """Adam with ``cfg``'s schedule and weight decay (decoupled as AdamW, or coupled as torch Adam's L2)."""
+    schedule = cfg.schedule.schedule(cfg.lr, steps_per_epoch, cfg.epochs)
+    if cfg.weight_decay_mode == "decoupled":
+        return optax.adamw(schedule, weight_decay=cfg.weight_decay)
+    return optax.chain(optax.add_decayed_weights(cfg.weight_decay), optax.adam(schedule))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,8 +102,11 @@ class TrainConfig:
     Attributes:
         epochs: passes over the training set.
         batch_size: samples per optimiser step.
-        lr: peak learning rate of AdamW.
-        weight_decay: AdamW's decoupled weight decay.
+        lr: peak learning rate of Adam.
+        weight_decay: the weight decay coefficient, applied as ``weight_decay_mode`` says.
+        weight_decay_mode: ``"decoupled"``: AdamW's, ``p -= lr * weight_decay * p`` beside the Adam step;
+            ``"coupled"``: torch ``Adam(weight_decay=...)``'s L2 term, ``weight_decay * p`` added to
+            the gradient before Adam's moments (what the FNO and NUNO reference scripts train with).
         schedule: :class:`StepDecay`, :class:`Cosine` or :class:`Constant`.
         seed: PRNG seed of the minibatch permutations.
         log_every: log a line every this many epochs (0: never).
@@ -105,6 +118,7 @@ class TrainConfig:
     batch_size: int = 20
     lr: float = 1e-3
     weight_decay: float = 1e-4
+    weight_decay_mode: str = "decoupled"
     schedule: StepDecay | Cosine | Constant = StepDecay()
     seed: int = 0
     log_every: int = 0
@@ -121,6 +135,9 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.lr must be a positive number, got {self.lr!r}")
         if not self.weight_decay >= 0:
             raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
+        if self.weight_decay_mode not in _DECAYS:
+            raise ValueError(f"TrainConfig.weight_decay_mode must be one of {', '.join(_DECAYS)}, "
+                             f"got {self.weight_decay_mode!r}")
         if not isinstance(self.schedule, tuple(_SCHEDULES.values())):
             raise ValueError(f"TrainConfig.schedule must be one of {', '.join(c.__name__ for c in _SCHEDULES.values())}"
                              f", got {self.schedule!r}")
@@ -234,8 +251,13 @@ def default_predict(model: Any, x: Any, key: jax.Array | None = None) -> Any:
     return jax.vmap(lambda k, *xs: model(*xs, key=k))(keys, *x)
 
 
+# settings added after checkpoints were first written: one without them had these in effect
+_ADDED_SETTINGS = {"weight_decay_mode": "decoupled"}
+
+
 def _resume_mismatch(stored: dict[str, Any], cfg: TrainConfig) -> list[str]:
     current = json.loads(json.dumps(cfg.to_dict()))
+    stored = {**{k: v for k, v in _ADDED_SETTINGS.items() if k not in stored}, **stored}
     free = {"epochs", "log_every", "checkpoint_every"}
     if isinstance(cfg.schedule, Cosine):
         free.discard("epochs")  # the cosine schedule depends on the total
@@ -300,7 +322,7 @@ def train(
     dtype = float_leaves[0].dtype
     data = _cast((x_train, y_train, mask, x_test, y_test, test_mask), dtype)
 
-    optimizer = optax.adamw(cfg.schedule.schedule(cfg.lr, steps, cfg.epochs), weight_decay=cfg.weight_decay)
+    optimizer = make_optimizer(cfg, steps)
     params, frozen = eqx.partition(model, spec)
     frozen_arrays, static = eqx.partition(frozen, eqx.is_array)
     opt_state = optimizer.init(params)

@@ -44,10 +44,14 @@ def test_fno_on_burgers_trains_writes_metrics_and_resumes(burgers_data, tmp_path
 
 
 def test_subsample_thins_train_and_test_grids(burgers_data, tmp_path):
+    from sciml.operators.checkpoint import read_header
+
     assert run(burgers_data, "model=fno", "data=burgers", "n_train=8", "n_test=4", "epochs=1", "batch_size=4",
-               "width=8", "modes=4", "n_layers=2", "subsample=2", out=tmp_path) == 0
+               "width=8", "modes=4", "n_layers=2", "subsample=2", "weight_decay_mode=coupled", out=tmp_path) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["setup"]["grid"] == [32] and metrics["config"]["subsample"] == 2  # 64 points, every 2nd
+    # the optimiser setting reaches the trainer (its checkpoint records the TrainConfig it ran)
+    assert read_header(tmp_path / "checkpoint.eqx")["meta"]["config"]["weight_decay_mode"] == "coupled"
 
 
 def test_too_few_samples_names_the_make_command(burgers_data, tmp_path, capsys):

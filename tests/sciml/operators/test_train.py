@@ -1,6 +1,7 @@
 """Trainer, checkpoints, losses, normalisers: loss decreases, resume is exact, bad data and divergence fail clearly."""
 
 import dataclasses
+import json
 
 import equinox as eqx
 import jax
@@ -143,9 +144,61 @@ def test_checkpoint_errors(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary files
 
 
+def _torch_adam_with_l2(p, grads, lr, wd, b1=0.9, b2=0.999, eps=1e-8):
+    """torch.optim.Adam(weight_decay=wd), written out: g = grad + wd p, then Adam on g (float64)."""
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    for t, grad in enumerate(grads, start=1):
+        g = grad(p) + wd * p
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        p = p - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    return p
+
+
+def test_coupled_weight_decay_is_torch_adams_l2_and_differs_from_adamw():
+    # f(p) = sum(c p^2) / 2 with very different curvatures: the L2 term goes through Adam's
+    # normalisation (coupled) or around it (decoupled), so the two must part after a few steps.
+    c = np.array([1e-4, 1e-2, 1.0, 30.0])
+    p0 = np.array([1.0, -2.0, 0.5, 3.0])
+    grad = lambda p: c * p  # noqa: E731
+    lr, wd, n = 1e-2, 0.3, 25
+    want = _torch_adam_with_l2(p0, [grad] * n, lr, wd)
+
+    def run(mode):
+        cfg = TrainConfig(epochs=1, lr=lr, weight_decay=wd, weight_decay_mode=mode, schedule=operators.Constant())
+        opt = operators.make_optimizer(cfg, steps_per_epoch=n)
+        p = jnp.asarray(p0, jnp.float32)
+        state = opt.init(p)
+        for _ in range(n):
+            updates, state = opt.update(jnp.asarray(c, jnp.float32) * p, state, p)
+            p = p + updates
+        return np.asarray(p)
+
+    coupled, decoupled = run("coupled"), run("decoupled")  # float32
+    np.testing.assert_allclose(coupled, want, rtol=2e-5, atol=1e-6)
+    assert np.abs(decoupled - want).max() > 1e-3  # AdamW is another optimiser
+
+
+def test_a_checkpoint_resumes_only_with_its_weight_decay_mode(tmp_path):
+    cfg = dataclasses.replace(CFG, epochs=2, checkpoint_every=1)
+    operators.train(_model(), X, Y, XT, YT, cfg, checkpoint_dir=tmp_path)
+    coupled = dataclasses.replace(cfg, epochs=3, weight_decay_mode="coupled")
+    with pytest.raises(ValueError, match=r"TrainConfig differs in weight_decay_mode"):
+        operators.train(_model(), X, Y, XT, YT, coupled, checkpoint_dir=tmp_path)
+    # A checkpoint from before the setting existed trained with AdamW's decoupled decay, and resumes so.
+    path = tmp_path / "checkpoint.eqx"
+    header_line, rest = path.read_bytes().split(b"\n", 1)
+    header = json.loads(header_line)
+    del header["meta"]["config"]["weight_decay_mode"]
+    path.write_bytes(json.dumps(header).encode() + b"\n" + rest)
+    _, history = operators.train(_model(), X, Y, XT, YT, dataclasses.replace(cfg, epochs=3), checkpoint_dir=tmp_path)
+    assert history.epoch == (1, 2, 3)
+
+
 def test_config_errors():
     with pytest.raises(ValueError, match="TrainConfig.batch_size must be a positive integer, got 0"):
         TrainConfig(batch_size=0)
+    with pytest.raises(ValueError, match="TrainConfig.weight_decay_mode must be one of decoupled, coupled, got 'l1'"):
+        TrainConfig(weight_decay_mode="l1")
     with pytest.raises(ValueError, match="batch_size 100 exceeds the 48 training samples"):
         operators.train(_model(), X, Y, XT, YT, TrainConfig(epochs=1, batch_size=100))
 
