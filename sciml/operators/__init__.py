@@ -66,6 +66,7 @@ __all__ = [
     "get",
     "grid",
     "load",
+    "make_optimizer",
     "mse",
     "name_of",
     "names",
@@ -73,7 +74,6 @@ __all__ = [
     "rel_l2",
     "rel_l2_per_sample",
     "save",
-    "make_optimizer",
     "train",
     "with_form",
 ]

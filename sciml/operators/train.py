@@ -251,13 +251,11 @@ def default_predict(model: Any, x: Any, key: jax.Array | None = None) -> Any:
     return jax.vmap(lambda k, *xs: model(*xs, key=k))(keys, *x)
 
 
-# settings added after checkpoints were first written: one without them had these in effect
-_ADDED_SETTINGS = {"weight_decay_mode": "decoupled"}
-
-
 def _resume_mismatch(stored: dict[str, Any], cfg: TrainConfig) -> list[str]:
+    """The settings of ``cfg`` that the checkpoint's stored config had otherwise. A setting added
+    after the checkpoint was written counts at its default, which is what that run had in effect."""
     current = json.loads(json.dumps(cfg.to_dict()))
-    stored = {**{k: v for k, v in _ADDED_SETTINGS.items() if k not in stored}, **stored}
+    stored = {**json.loads(json.dumps(TrainConfig().to_dict())), **stored}
     free = {"epochs", "log_every", "checkpoint_every"}
     if isinstance(cfg.schedule, Cosine):
         free.discard("epochs")  # the cosine schedule depends on the total
