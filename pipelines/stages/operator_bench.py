@@ -166,6 +166,10 @@ def run(cfg: BenchOperatorsConfig, ctx: StageContext) -> list[Record]:
                               profile=ctx.profile, extra={"n_train": m["n_train"], "batch_size": train_cfg.batch_size}))
         records.append(Record(name=f"inference_s_per_sample/{name}", value=m["inference_s_per_sample"], unit="s",
                               better="lower", profile=ctx.profile))
+        if "rel_l2_test_full_resolution" in m:  # trained coarse (train_subsample), also tested on the full grid
+            records.append(Record(name=f"rel_l2_full_resolution/{name}", value=m["rel_l2_test_full_resolution"],
+                                  unit="1", better="lower", profile=ctx.profile, seed=train_cfg.seed,
+                                  extra={k: m[k] for k in ("train_resolution", "test_resolution")}))
         roundtrip = _grid_roundtrip(m)
         print(f"{pair}: rel L2 {m['rel_l2_test']:.3e}, {m['s_per_epoch']:.3g} s/epoch"
               + (f" (outputs through the grids and back: {roundtrip:.3e})" if roundtrip is not None else ""))

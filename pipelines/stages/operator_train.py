@@ -80,8 +80,10 @@ class TrainOperatorConfig:
         if self.subsample > 1 and self.form != "grid":
             raise ValueError(f"subsample={self.subsample} thins grids ({', '.join(GRID_DATA)} with model fno or "
                              f"deeponet); {self.model} on {self.data!r} reads point clouds")
-        if self.train_subsample > 1 and self.data != "burgers":
-            raise ValueError(f"train_subsample={self.train_subsample} is for burgers only (train coarse, test fine)")
+        if self.train_subsample > 1 and self.form != "grid":
+            raise ValueError(f"train_subsample={self.train_subsample} trains a grid model coarse and tests it fine "
+                             f"({', '.join(GRID_DATA)} with model fno or deeponet); {self.model} on {self.data!r} "
+                             "reads point clouds")
 
     @property
     def form(self) -> str:
@@ -89,8 +91,8 @@ class TrainOperatorConfig:
 
 
 def load_pieces(cfg: TrainOperatorConfig, root: Path):
-    """The first n_train + n_test samples' pieces of the data set, as contract Datasets; grids
-    thinned to every ``cfg.subsample``-th node as each piece is read."""
+    """The first n_train + n_test samples' pieces of the data set, as contract Datasets; for a grid
+    model only the gridded fields, thinned to every ``cfg.subsample``-th node as each piece is read."""
     from sciml.operators.data import thin_grid
 
     folder = root / cfg.data_dir / cfg.data
@@ -101,7 +103,7 @@ def load_pieces(cfg: TrainOperatorConfig, root: Path):
     datasets, count = [], 0
     for path in pieces:
         ds = contract.open_dataset(path)
-        datasets.append(thin_grid(cfg.data, ds, cfg.subsample) if cfg.subsample > 1 else ds)
+        datasets.append(thin_grid(cfg.data, ds, cfg.subsample) if cfg.form == "grid" else ds)
         count += ds.sizes.get("sample", 1)
         if count >= need:
             break
@@ -223,8 +225,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
         n = cfg.n_train + cfg.n_test
         # (the pieces are thinned to every cfg.subsample-th node as they are read: load_pieces)
         full = data.GridSamples(samples.x[:n], samples.y[:n], samples.names_in, samples.names_out)
-        k = cfg.train_subsample
-        coarse = data.GridSamples(full.x[..., ::k], full.y[..., ::k], full.names_in, full.names_out) if k > 1 else full
+        coarse = full.thinned(cfg.train_subsample)
         setup = experiment.grid_setup(cfg.model, coarse, cfg.n_train, spec, key=key)
     else:
         samples = data.point_samples(cfg.data, pieces)

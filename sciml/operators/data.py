@@ -42,6 +42,14 @@ class GridSamples:
     def __len__(self) -> int:
         return self.x.shape[0]
 
+    def thinned(self, every: int) -> GridSamples:
+        """Every ``every``-th node along each spatial axis, starting at the first (Darcy's 421 x 421
+        nodes at ``every`` = 5: the 85 x 85 of the FNO paper, both ends kept)."""
+        if every < 1:
+            raise ValueError(f"every={every}: thin grids by a positive whole number of nodes")
+        grid = (slice(None), slice(None)) + (slice(None, None, every),) * (self.x.ndim - 2)
+        return GridSamples(self.x[grid], self.y[grid], self.names_in, self.names_out)
+
 
 @dataclass(frozen=True)
 class PointSamples:
@@ -85,13 +93,12 @@ _GRID_DIMS = {"burgers": ("x",), "navier_stokes": ("x", "y"), "darcy": ("grid_y"
 def thin_grid(name: str, piece: xr.Dataset, every: int) -> xr.Dataset:
     """The gridded fields of ``piece`` (of grid data set ``name``) at every ``every``-th node
     along each spatial axis, starting at the first (the FNO paper's Darcy 85 x 85 from 421 x 421
-    with ``every`` = 5), copied, and without the fields off the grid (Darcy's mesh solution):
-    applied as each piece is read, so that the full-resolution set is never held at once."""
+    with ``every`` = 5), copied, and without the fields off the grid (Darcy's mesh solution, also
+    dropped at ``every`` = 1): applied as each piece is read, so that neither the full-resolution
+    set nor the meshes are held at once."""
     base = "navier_stokes" if name.startswith("navier_stokes_") else name
     if base not in _GRID_DIMS:
         raise DataError(f"{name!r} has no grid form; grid data sets: {', '.join(GRID_SETS)}")
-    if every == 1:
-        return piece
     dims = [d for d in _GRID_DIMS[base] if d in piece.dims]
     on_grid = [v for v in piece.data_vars if set(piece[v].dims) & set(dims)]
     return piece[on_grid].isel({d: slice(None, None, every) for d in dims}).copy(deep=True)

@@ -65,6 +65,7 @@ def test_too_few_samples_names_the_make_command(burgers_data, tmp_path, capsys):
     (("model=nuno", "data=burgers"), "runs on point clouds"),
     (("model=fnoo",), "fnoo"),
     (("model=nuno", "data=heat_sink", "subsample=2"), "subsample=2 thins grids"),
+    (("model=fno_interp", "data=darcy", "train_subsample=5"), "train_subsample=5 trains a grid model coarse"),
 ])
 def test_bad_combinations_are_one_line(burgers_data, tmp_path, capsys, settings, expected):
     assert run(burgers_data, *settings, out=tmp_path) == 2

@@ -60,6 +60,7 @@ def test_thin_grid_keeps_every_kth_node_of_the_gridded_fields_only():
     n = 21  # every 5th of 21 nodes: 0, 5, ..., 20, as 421 -> 85
     a = np.arange(n * n, dtype=float).reshape(n, n)
     piece = darcy_piece(8).assign(a_grid=(("grid_y", "grid_x"), a), u_grid=(("grid_y", "grid_x"), -a))
+    piece = piece.assign_attrs(piece_key="solve key", created="2026-11-28T20:00:00Z")
     thin = data.thin_grid("darcy", piece, 5)
     assert set(thin.data_vars) == {"a_grid", "u_grid"} and thin.a_grid.shape == (5, 5)
     np.testing.assert_array_equal(thin.u_grid.values, -a[::5, ::5])
@@ -68,3 +69,19 @@ def test_thin_grid_keeps_every_kth_node_of_the_gridded_fields_only():
     assert samples.x.shape == (2, 1, 5, 5)
     with pytest.raises(data.DataError, match="no grid form"):
         data.thin_grid("elasticity", piece, 2)
+    whole = data.thin_grid("darcy", piece, 1)  # a grid model reads no mesh fields, thinned or not
+    assert set(whole.data_vars) == {"a_grid", "u_grid"} and whole.a_grid.shape == (n, n)
+    assert whole.attrs == piece.attrs  # what the run's data key is made of
+
+
+def test_thinned_samples_keep_every_kth_node_on_every_axis():
+    x = np.arange(2 * 9 * 9, dtype=float).reshape(2, 1, 9, 9)
+    samples = data.GridSamples(x, -x, ("a",), ("u",))
+    coarse = samples.thinned(4)  # 9 nodes -> 0, 4, 8 on both axes
+    assert coarse.x.shape == coarse.y.shape == (2, 1, 3, 3)
+    np.testing.assert_array_equal(coarse.y, -x[:, :, ::4, ::4])
+    assert samples.thinned(1).x.shape == x.shape
+    line = data.GridSamples(x[:, :, 0], x[:, :, 0], ("a",), ("u",)).thinned(2)  # 1-D: 9 -> 5
+    assert line.x.shape == (2, 1, 5)
+    with pytest.raises(ValueError, match="every=0"):
+        samples.thinned(0)
