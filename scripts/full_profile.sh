@@ -11,6 +11,15 @@
 # runs/pinn-full; PINN_S (0: none) is train-pinn's time_limit_s, after which the run is
 # evaluated as it stands (shared by the time windows; a rerun resumes). pinn_report:
 # bench-pinn assembled from the runs under runs/ (nothing trained) plus the speed records.
+# ops_elasticity: the NUNO anchor's elasticity recipe (OPS_EPOCHS, 500: 1000/200 samples, density
+# input, torch Adam's coupled L2; nuno_fourier with dropout 0.1 and lr x0.1 at epoch 400,
+# FNO-interp halved every 100 as the anchor's interp_fno.py) on the packed elasticity set, which a
+# machine without DOLFINx gets as .carry/elasticity.tgz (OPS_SET: more bench settings, e.g.
+# "n_train=40 n_test=10" for a dry run). Prepare here, then run there:
+#   .venv/bin/python scripts/pack_points.py elasticity data/pdes-full .carry/elasticity.tgz --samples 1200
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl h5netcdf==1.8.2
+#   device: carry [".carry", ".whl"], command: python3 -m pip install -q --no-index --no-deps --target
+#     /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site && STEPS=ops_elasticity bash scripts/full_profile.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-python3}
@@ -32,6 +41,17 @@ for step in $STEPS; do
             problem=$([ "$step" = pinn_ac ] && echo allen_cahn || echo ks)
             run 0 $PY -m pipelines train-pinn --profile full --set problem=$problem method=causal 'seeds=[0]' \
               out_dir=runs/pinn-full time_limit_s="$PINN_S" ;;
+    ops_elasticity)
+            mkdir -p data/carry && tar xzf .carry/elasticity.tgz -C data/carry || exit 1
+            both="elasticity:fno_interp elasticity:nuno_fourier"
+            sets=(data_dir=data/carry density_bandwidth=0.05 weight_decay_mode=coupled)
+            overrides=$(for pair in $both; do for s in "${sets[@]}"; do printf '"%s:%s",' "$pair" "$s"; done; done)
+            overrides+='"elasticity:fno_interp:decay_every=100","elasticity:nuno_fourier:decay_every=400",'
+            overrides+='"elasticity:nuno_fourier:gamma=0.1","elasticity:nuno_fourier:dropout=0.1"'
+            run 0 $PY -m pipelines bench-operators --profile full --set epochs="${OPS_EPOCHS:-500}" ${OPS_SET:-} \
+              'pairs=["elasticity:fno_interp","elasticity:nuno_fourier"]' superres_subsample=0 neuralop_python=none \
+              "pair_overrides=[$overrides]" out_dir=runs/bench-operators-anchor \
+              --out reports/full/operators-elasticity-anchor ;;
     pinn_report)
             run 0 $PY -m pipelines bench-pinn --profile full --set train_missing=false target_cap=0 \
               'curve_betas=[]' 'problems=["allen_cahn","ks_regular","convection_beta50"]' 'methods=["causal","r3"]' ;;

@@ -161,6 +161,26 @@ def _point_fields(name: str, ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, tu
     raise DataError(f"{name!r} has no point form; point data sets: {', '.join(POINT_SETS)}")
 
 
+# the variables of a FEniCS piece that point_samples reads (with the coordinates x, y)
+POINT_VARIABLES = {
+    "elasticity": ("cells", "von_mises", "radius", "theta"),
+    "heat_sink": ("cells", "T", "base_height", "k_fin", "k_base", "q", "h", "T_amb"),
+    "channel_flow": ("cells", "u", "p"),
+    "darcy": ("cells", "a", "u"),
+}
+
+
+def point_reads(name: str, piece: xr.Dataset) -> xr.Dataset:
+    """Only what :func:`point_samples` reads of ``piece`` (coordinates, cells, the fields it maps),
+    attributes kept (so a run's data key is unchanged), cells as int32: a copy of a point-cloud
+    set small enough to move to another machine (``scripts/pack_points.py``; the full elasticity
+    set's 136 MB of files become a 35 MB gzipped tar)."""
+    if name not in POINT_VARIABLES:
+        raise DataError(f"{name!r} has no point form; point data sets: {', '.join(POINT_SETS)}")
+    out = piece[list(POINT_VARIABLES[name])]
+    return out.assign(cells=out.cells.astype(np.int32))
+
+
 def check_cloud(name: str, index: int, points: np.ndarray) -> None:
     """One-line errors for NaN or duplicate points of sample ``index``."""
     if not np.all(np.isfinite(points)):

@@ -83,7 +83,7 @@ def test_draws_are_reproducible_and_valid():
         assert params["u_max"] * params["dt"] / params["h_min"] <= opts["cfl"] + 1e-12
 
 
-def test_dataset_contract_and_determinism():
+def test_dataset_contract_and_determinism(point_reads_suffice):
     from pipelines.contract import validate, with_provenance
 
     from pdes.fenics.datasets.channel_flow import DATASET
@@ -99,6 +99,7 @@ def test_dataset_contract_and_determinism():
              dims={"u": ("time", "node", "component"), "p": ("time", "node"),
                    "drag_coefficient": ("time", "obstacle")})
     assert ds.sizes["time"] == 4 and ds.sizes["component"] == 2
+    point_reads_suffice("channel_flow", ds)  # the slim copy (scripts/pack_points.py) loses nothing
     assert ds.sizes["obstacle"] == len(params["obstacles"])
     assert np.all(np.isfinite(ds.u.values)) and np.all(np.isfinite(ds.p.values))
     np.testing.assert_allclose(ds.time.values[-1], params["dt"] * params["n_steps"])

@@ -58,7 +58,7 @@ def test_grid_values_evaluate_the_p1_function_exactly():
     np.testing.assert_allclose(grid, 1.0 + 2.0 * X - 3.0 * Y, atol=1e-9)
 
 
-def test_a_dataset_sample_is_deterministic_and_follows_the_contract():
+def test_a_dataset_sample_is_deterministic_and_follows_the_contract(point_reads_suffice):
     ds_def = datasets.get("darcy")
     options = ds_def.options["quick"]
     p1, p2 = ds_def.sample_params(0, 3, options), ds_def.sample_params(0, 3, options)
@@ -67,6 +67,7 @@ def test_a_dataset_sample_is_deterministic_and_follows_the_contract():
     ds = ds_def.to_xarray(runner.solve(ds_def.solver, p1), p1)
     contract.validate(contract.with_provenance(ds, generator="test", config={}, seed=0))
     assert ds.u.dims == ("node",) and ds.cells.dims == ("cell", "vertex")
+    point_reads_suffice("darcy", ds)  # the slim copy (scripts/pack_points.py) loses nothing
     assert ds.u_grid.shape == (options["grid"], options["grid"]) and not ds.u_grid.isnull().any()
     assert float(ds.u_grid.max()) == pytest.approx(float(ds.u.max()), rel=0.1)
     assert set(np.unique(ds.a.values)) <= {darcy.A_HIGH, darcy.A_LOW}

@@ -66,7 +66,7 @@ def test_void_radius_law():
     assert len(params["rho_cos"]) == 6 and params["rho_cos"][0] == 0.0  # the full profile: K = 5
 
 
-def test_dataset_sample_is_a_valid_contract_dataset_and_deterministic():
+def test_dataset_sample_is_a_valid_contract_dataset_and_deterministic(point_reads_suffice):
     ds_def = elasticity.DATASET
     options = ds_def.options["quick"]
     params = ds_def.sample_params(0, 3, options)
@@ -82,6 +82,7 @@ def test_dataset_sample_is_a_valid_contract_dataset_and_deterministic():
                       dims={"von_mises": ("node",), "displacement": ("node", "component"),
                             "radius": ("theta",), "cells": ("cell", "vertex")})
     radius = ds["radius"].values
+    point_reads_suffice("elasticity", ds)  # the slim copy (scripts/pack_points.py) loses nothing
     assert np.all((radius > 0.2) & (radius < 0.4))
     assert np.all(np.isfinite(ds["von_mises"].values)) and float(ds["von_mises"].min()) >= 0
     # no node inside the void

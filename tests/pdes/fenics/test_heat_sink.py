@@ -59,7 +59,7 @@ def test_overlapping_fins_are_a_clear_error():
                                    "k_base": 100.0, "q": 1e3, "h": 10.0, "T_amb": 300.0})
 
 
-def test_dataset_sample_is_a_valid_contract_dataset_and_deterministic(sample):
+def test_dataset_sample_is_a_valid_contract_dataset_and_deterministic(sample, point_reads_suffice):
     params, out = sample
     again = DATASET.sample_params(0, 1, OPTIONS)
     assert all(np.array_equal(np.asarray(params[k]), np.asarray(again[k])) for k in params)
@@ -71,3 +71,4 @@ def test_dataset_sample_is_a_valid_contract_dataset_and_deterministic(sample):
     contract.validate(contract.with_provenance(ds, generator="test", config=dict(OPTIONS), seed=0),
                       dims={"T": ("node",), "fin_height": ("fin",), "cells": ("cell", "vertex")})
     assert ds["T"].attrs["units"] == "K" and ds["heat_in"].attrs["units"] == "W m-1"
+    point_reads_suffice("heat_sink", ds)  # the slim copy (scripts/pack_points.py) loses nothing
