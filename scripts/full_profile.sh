@@ -17,6 +17,8 @@
 # machine without DOLFINx gets as .carry/elasticity.tgz (OPS_SET: more bench settings, e.g.
 # "n_train=40 n_test=10" for a dry run). Prepare here, then run there:
 #   .venv/bin/python scripts/pack_points.py elasticity data/pdes-full .carry/elasticity.tgz --samples 1200
+#   cp runs/<an elasticity run>/full/elasticity-fno_interp/point_setup_cache.npz .carry/   # optional:
+#     the interpolated grids (same data and grid: fno_interp's and nuno_fourier's are one), minutes saved
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl h5netcdf==1.8.2
 #   device: carry [".carry", ".whl"], command: python3 -m pip install -q --no-index --no-deps --target
 #     /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site && STEPS=ops_elasticity bash scripts/full_profile.sh
@@ -43,6 +45,10 @@ for step in $STEPS; do
               out_dir=runs/pinn-full time_limit_s="$PINN_S" ;;
     ops_elasticity)
             mkdir -p data/carry && tar xzf .carry/elasticity.tgz -C data/carry || exit 1
+            for model in fno_interp nuno_fourier; do  # used only where its digest matches the data
+              [ -f .carry/point_setup_cache.npz ] && mkdir -p runs/bench-operators-anchor/full/elasticity-$model \
+                && cp .carry/point_setup_cache.npz runs/bench-operators-anchor/full/elasticity-$model/
+            done
             both="elasticity:fno_interp elasticity:nuno_fourier"
             sets=(data_dir=data/carry density_bandwidth=0.05 weight_decay_mode=coupled)
             overrides=$(for pair in $both; do for s in "${sets[@]}"; do printf '"%s:%s",' "$pair" "$s"; done; done)

@@ -171,14 +171,13 @@ POINT_VARIABLES = {
 
 
 def point_reads(name: str, piece: xr.Dataset) -> xr.Dataset:
-    """Only what :func:`point_samples` reads of ``piece`` (coordinates, cells, the fields it maps),
-    attributes kept (so a run's data key is unchanged), cells as int32: a copy of a point-cloud
-    set small enough to move to another machine (``scripts/pack_points.py``; the full elasticity
-    set's 136 MB of files become a 35 MB gzipped tar)."""
+    """Only what :func:`point_samples` reads of ``piece`` (coordinates, cells, the fields it
+    maps), values, dtypes and attributes as they are (so that a run's data key and its cached
+    grids still match): a copy of a point-cloud set small enough to move to another machine
+    (``scripts/pack_points.py``; the full elasticity set's 136 MB of files become a 35 MB tar.gz)."""
     if name not in POINT_VARIABLES:
         raise DataError(f"{name!r} has no point form; point data sets: {', '.join(POINT_SETS)}")
-    out = piece[list(POINT_VARIABLES[name])]
-    return out.assign(cells=out.cells.astype(np.int32))
+    return piece[list(POINT_VARIABLES[name])]
 
 
 def check_cloud(name: str, index: int, points: np.ndarray) -> None:
