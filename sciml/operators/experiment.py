@@ -288,10 +288,10 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
         operator = DeepONet(int(np.prod(grids.shape[1:])), 2, c_out, spec.deeponet_width, spec.deeponet_depth,
                             spec.deeponet_basis, key=key)
     elif model == "nuno_fourier":
-        leaves = decompose(union, spec.n_subdomains)
+        idx, pos, leaf_sizes = group_by_leaf(samples.points, samples.mask, decompose(union, spec.n_subdomains))
         operator = NUNOFourier(c_in, c_out, spec.n_subdomains, _modes(spec, shape), spec.width, spec.n_layers,
                                dec.point_boxes[0], nuno_interp.axis_order(dec)[0], padding=spec.padding,
-                               dropout=spec.dropout, key=key)
+                               dropout=spec.dropout, leaf_sizes=leaf_sizes, key=key)
     else:
         fno = FNO(n_sub * c_in, n_sub * c_out, _modes(spec, shape), spec.width, spec.n_layers,
                   padding=spec.padding, key=key)
@@ -301,7 +301,6 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
     mask = samples.mask[..., None].astype(np.float32)
     x_train, x_test = (grids[:n_train], points[:n_train]), (grids[n_train:], points[n_train:])
     if model == "nuno_fourier":
-        idx, pos = group_by_leaf(samples.points, samples.mask, leaves)
         x_train, x_test = (*x_train, idx[:n_train], pos[:n_train]), (*x_test, idx[n_train:], pos[n_train:])
         n_sub = spec.n_subdomains
     return Setup(PointOperator(operator, **stats), x_train, y[:n_train], x_test, y[n_train:],

@@ -43,19 +43,24 @@ def test_each_point_is_read_with_its_own_leafs_weights():
     dec = decompose(pts, 3)
     points = np.concatenate([pts, pts[:5]])[None]  # padded by 5 copies
     mask = (np.arange(len(points[0])) < len(pts))[None]
-    idx, pos = group_by_leaf(points, mask, dec)
+    idx, pos, sizes = group_by_leaf(points, mask, dec)
     leaf = assign(pts, dec)
-    flat_leaf = np.repeat(np.arange(3), idx.shape[2])
+    assert sizes == tuple(np.bincount(leaf, minlength=3)) and idx.shape == (1, len(pts))  # one sample: no padding
+    flat_leaf = np.repeat(np.arange(3), sizes)
     assert np.array_equal(flat_leaf[pos[0, :len(pts)]], leaf)  # every real point lands in its leaf's block
-    assert np.array_equal(idx[0].reshape(-1)[pos[0, :len(pts)]], np.arange(len(pts)))  # ... at its own slot
+    assert np.array_equal(idx[0][pos[0, :len(pts)]], np.arange(len(pts)))  # ... at its own slot
+    # two samples: each leaf's block as long as its larger count
+    idx2, _, sizes2 = group_by_leaf(np.concatenate([points, points[:, ::-1]]), np.concatenate([mask, mask[:, ::-1]]), dec)
+    assert sizes2 == sizes and idx2.shape == (2, len(pts))
+    thin = np.concatenate([mask, mask & (np.arange(mask.shape[1]) % 2 == 0)])  # sample 2 drops half its points
+    assert group_by_leaf(np.concatenate([points, points]), thin, dec)[2] == sizes
 
     readout = FourierReadout(2, 3, (3, 3), key=jax.random.key(1))
     h = jax.random.normal(jax.random.key(2), (3, 2, 10, 10))  # one image per leaf
     t = jnp.asarray(pts * 0.9, jnp.float32)
-    grouped = readout(h, t[idx[0]])  # (n_sub, out, P_leaf)
-    got = jnp.moveaxis(grouped, 1, 0).reshape(3, -1)[:, pos[0, :len(pts)]]
+    got = readout(h, t[idx[0]], sizes)[:, pos[0, :len(pts)]]  # (out, P)
     # direct: every point read on every leaf's image, then its own leaf picked
-    every = readout(h, jnp.broadcast_to(t, (3, *t.shape)))  # (s, out, P)
+    every = jnp.stack([readout(h[s:s + 1], t, (len(pts),)) for s in range(3)])  # (s, out, P): on each image
     direct = every[leaf, :, np.arange(len(pts))].T
     np.testing.assert_allclose(got, direct, rtol=1e-5, atol=1e-6)
     assert not np.allclose(every[0], every[1])  # the leaves' images do give different values
@@ -85,7 +90,8 @@ def test_nuno_fourier_setup_trains_on_the_points():
     spec = experiment.ModelSpec(width=6, modes=3, n_layers=2, n_subdomains=3, oversampling=2.0)
     setup = experiment.point_setup("nuno_fourier", samples, 4, spec, key=jax.random.key(0))
     grids, points, idx, pos = setup.x_train
-    assert grids.shape[1] == 1 and idx.shape[:2] == (4, 3) and pos.shape == points.shape[:2]
+    assert grids.shape[1] == 1 and pos.shape == points.shape[:2]
+    assert idx.shape == (4, sum(setup.model.operator.leaf_sizes)) and len(setup.model.operator.leaf_sizes) == 3
     assert setup.info["n_subdomains"] == 3 and setup.info["grid_points_per_sample"] == np.prod(setup.info["grid"])
     assert "grid_roundtrip_rel_l2_test" not in setup.info  # its outputs never pass through a grid
     cfg = operators.TrainConfig(epochs=30, batch_size=2, lr=3e-3, seed=0)
