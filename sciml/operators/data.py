@@ -93,14 +93,16 @@ _GRID_DIMS = {"burgers": ("x",), "navier_stokes": ("x", "y"), "darcy": ("grid_y"
 def thin_grid(name: str, piece: xr.Dataset, every: int) -> xr.Dataset:
     """The gridded fields of ``piece`` (of grid data set ``name``) at every ``every``-th node
     along each spatial axis, starting at the first (the FNO paper's Darcy 85 x 85 from 421 x 421
-    with ``every`` = 5), copied, and without the fields off the grid (Darcy's mesh solution, also
-    dropped at ``every`` = 1): applied as each piece is read, so that neither the full-resolution
-    set nor the meshes are held at once."""
+    with ``every`` = 5; copied, so that the full grid can be freed), without the fields off the
+    grid (Darcy's mesh solution, also dropped at ``every`` = 1): applied as each piece is read, so
+    that neither the full-resolution set nor the meshes are held at once."""
     base = "navier_stokes" if name.startswith("navier_stokes_") else name
     if base not in _GRID_DIMS:
         raise DataError(f"{name!r} has no grid form; grid data sets: {', '.join(GRID_SETS)}")
     dims = [d for d in _GRID_DIMS[base] if d in piece.dims]
     on_grid = [v for v in piece.data_vars if set(piece[v].dims) & set(dims)]
+    if every == 1:  # nothing to free but the off-grid fields, which the subset drops: no copy
+        return piece[on_grid]
     return piece[on_grid].isel({d: slice(None, None, every) for d in dims}).copy(deep=True)
 
 
