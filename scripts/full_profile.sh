@@ -13,12 +13,13 @@
 # bench-pinn assembled from the runs under runs/ (nothing trained) plus the speed records.
 # ops_elasticity: the NUNO anchor's elasticity recipe (OPS_EPOCHS, 500: 1000/200 samples, density
 # input, torch Adam's coupled L2; nuno_fourier with dropout 0.1 and lr x0.1 at epoch 400,
-# FNO-interp halved every 100 as the anchor's interp_fno.py) on the packed elasticity set, which a
+# FNO-interp halved every 100 as the anchor's interp_fno.py; the anchor's grids: nuno_fourier's
+# trunk on 32x32 unpadded, FNO-interp on 41x41 padded to 50x50) on the packed elasticity set, which a
 # machine without DOLFINx gets as .carry/elasticity.tgz (OPS_SET: more bench settings, e.g.
 # "n_train=40 n_test=10" for a dry run). Prepare here, then run there:
 #   .venv/bin/python scripts/pack_points.py elasticity data/pdes-full .carry/elasticity.tgz --samples 1200
-#   cp runs/<an elasticity run>/full/elasticity-fno_interp/point_setup_cache.npz .carry/   # optional:
-#     the interpolated grids (same data and grid: fno_interp's and nuno_fourier's are one), minutes saved
+#   optional (the interpolated grids, about 30 s each on this CPU), for each model M:
+#     cp runs/<an elasticity run at these grids>/full/elasticity-M/point_setup_cache.npz .carry/cache-M.npz
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl h5netcdf==1.8.2
 #   device: carry [".carry", ".whl"], command: python3 -m pip install -q --no-index --no-deps --target
 #     /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site && STEPS=ops_elasticity bash scripts/full_profile.sh
@@ -45,15 +46,17 @@ for step in $STEPS; do
               out_dir=runs/pinn-full time_limit_s="$PINN_S" ;;
     ops_elasticity)
             mkdir -p data/carry && tar xzf .carry/elasticity.tgz -C data/carry || exit 1
-            for model in fno_interp nuno_fourier; do  # used only where its digest matches the data
-              [ -f .carry/point_setup_cache.npz ] && mkdir -p runs/bench-operators-anchor/full/elasticity-$model \
-                && cp .carry/point_setup_cache.npz runs/bench-operators-anchor/full/elasticity-$model/
+            for model in fno_interp nuno_fourier; do  # used only where its digest matches the data and grid
+              [ -f .carry/cache-$model.npz ] && mkdir -p runs/bench-operators-anchor/full/elasticity-$model \
+                && cp .carry/cache-$model.npz runs/bench-operators-anchor/full/elasticity-$model/point_setup_cache.npz
             done
             both="elasticity:fno_interp elasticity:nuno_fourier"
             sets=(data_dir=data/carry density_bandwidth=0.05 weight_decay_mode=coupled)
             overrides=$(for pair in $both; do for s in "${sets[@]}"; do printf '"%s:%s",' "$pair" "$s"; done; done)
             overrides+='"elasticity:fno_interp:decay_every=100","elasticity:nuno_fourier:decay_every=400",'
-            overrides+='"elasticity:nuno_fourier:gamma=0.1","elasticity:nuno_fourier:dropout=0.1"'
+            overrides+='"elasticity:nuno_fourier:gamma=0.1","elasticity:nuno_fourier:dropout=0.1",'
+            overrides+='"elasticity:nuno_fourier:oversampling=1.18","elasticity:fno_interp:oversampling=1.94",'
+            overrides+='"elasticity:fno_interp:padding=9"'
             run 0 $PY -m pipelines bench-operators --profile full --set epochs="${OPS_EPOCHS:-500}" ${OPS_SET:-} \
               'pairs=["elasticity:fno_interp","elasticity:nuno_fourier"]' superres_subsample=0 neuralop_python=none \
               "pair_overrides=[$overrides]" out_dir=runs/bench-operators-anchor \
