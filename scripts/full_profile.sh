@@ -55,7 +55,7 @@ for step in $STEPS; do
             overrides=$(for pair in $both; do for s in "${sets[@]}"; do printf '"%s:%s",' "$pair" "$s"; done; done)
             overrides+='"elasticity:fno_interp:decay_every=100","elasticity:nuno_fourier:decay_every=400",'
             overrides+='"elasticity:nuno_fourier:gamma=0.1","elasticity:nuno_fourier:dropout=0.1",'
-            overrides+='"elasticity:nuno_fourier:oversampling=1.18","elasticity:fno_interp:oversampling=1.94",'
+            overrides+='"elasticity:nuno_fourier:grid_shape=[32,32]","elasticity:fno_interp:grid_shape=[41,41]",'
             overrides+='"elasticity:fno_interp:padding=9"'
             run 0 $PY -m pipelines bench-operators --profile full --set epochs="${OPS_EPOCHS:-500}" ${OPS_SET:-} \
               'pairs=["elasticity:fno_interp","elasticity:nuno_fourier"]' superres_subsample=0 neuralop_python=none \

@@ -51,6 +51,8 @@ class TrainOperatorConfig:
     padding: int = field(default=0, metadata={"min": 0})
     n_subdomains: int = field(default=6, metadata={"min": 1})
     oversampling: float = field(default=1.5, metadata={"min": 0.01})
+    # point models: the grid shape itself, shortest side's axis first (empty: sized by oversampling)
+    grid_shape: tuple[int, ...] = field(default=(), metadata={"min": 2})
     x_scope: str = field(default="channel", metadata={"choices": ("channel", "pointwise")})  # point models' input stats
     # point models: the clouds' kernel density on the grids as one more input (bandwidth / box side)
     density_bandwidth: float = field(default=0.0, metadata={"min": 0.0, "max": 1.0})
@@ -77,6 +79,9 @@ class TrainOperatorConfig:
         if self.dropout > 0 and self.model != "nuno_fourier":
             raise ValueError(f"dropout={self.dropout} is the anchor NU-FNO's regulariser, for model nuno_fourier "
                              f"only; {self.model} has none")
+        if self.grid_shape and self.form == "grid":
+            raise ValueError(f"grid_shape={list(self.grid_shape)} sets a point model's interpolation grid; "
+                             f"{self.model} on {self.data!r} reads the data's own grid (use subsample to thin it)")
         if self.subsample > 1 and self.form != "grid":
             raise ValueError(f"subsample={self.subsample} thins grids ({', '.join(GRID_DATA)} with model fno or "
                              f"deeponet); {self.model} on {self.data!r} reads point clouds")
@@ -216,6 +221,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
     resume = _resume_same_run(run, cfg, key_of_data, cfg.resume)
     spec = experiment.ModelSpec(width=cfg.width, modes=cfg.modes, n_layers=cfg.n_layers, padding=cfg.padding,
                                 n_subdomains=cfg.n_subdomains, oversampling=cfg.oversampling,
+                                grid_shape=tuple(cfg.grid_shape) or None,
                                 x_scope=experiment.Scope(cfg.x_scope), density_bandwidth=cfg.density_bandwidth,
                                 dropout=cfg.dropout)
     key = jax.random.key(cfg.seed)

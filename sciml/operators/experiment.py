@@ -53,6 +53,10 @@ class ModelSpec:
     padding: int = 0
     n_subdomains: int = 6
     oversampling: float = 1.5  # grid points per cloud point (per sample), NUNO/fno_interp
+    # point models: the common grid shape itself, in grid-axis order (each leaf's shortest side
+    # first, see nuno.interp); None: sized from ``oversampling``. E.g. the NUNO code's elasticity
+    # grids: (32, 32) for its NU-FNO, (41, 41) for its FNO-interp.
+    grid_shape: tuple[int, ...] | None = None
     x_scope: Scope = Scope.CHANNEL  # point models' input statistics: per channel, or per grid node (NUNO code)
     # point models: append the cloud's Gaussian kernel density at the grid nodes as an input channel,
     # bandwidth in units of the longest side of the points' box (0: none; NUNO's elasticity input: 0.05)
@@ -268,7 +272,13 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
     dec = decompose(union, n_sub)
     # size the grids for one sample's points per leaf (the union holds shared nodes once)
     per_leaf = nuno_interp.points_per_leaf((samples.points[i][samples.mask[i]] for i in range(n_train)), dec)
-    shape = nuno_interp.grid_shape(dec, spec.oversampling, per_leaf)
+    if spec.grid_shape is not None:
+        shape = tuple(int(n) for n in spec.grid_shape)
+        if len(shape) != dec.dim or min(shape) < 2:
+            raise ValueError(f"grid_shape={list(shape)} must give {dec.dim} sizes (the clouds are {dec.dim}-D), "
+                             "each >= 2")
+    else:
+        shape = nuno_interp.grid_shape(dec, spec.oversampling, per_leaf)
     grids, roundtrip = _cached_grids(
         cache_dir, _setup_digest(samples, dec, shape, n_train),
         lambda: (subdomain_grids(samples, dec, shape).astype(np.float32),

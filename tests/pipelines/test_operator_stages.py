@@ -66,6 +66,8 @@ def test_too_few_samples_names_the_make_command(burgers_data, tmp_path, capsys):
     (("model=fnoo",), "fnoo"),
     (("model=nuno", "data=heat_sink", "subsample=2"), "subsample=2 thins grids"),
     (("model=fno_interp", "data=darcy", "train_subsample=5"), "train_subsample=5 trains a grid model coarse"),
+    (("model=fno", "data=burgers", "grid_shape=[16]"), "grid_shape=[16] sets a point model's interpolation grid"),
+    (("model=nuno", "data=elasticity", "grid_shape=[1,8]"), "'grid_shape' must be >= 2, got 1"),
 ])
 def test_bad_combinations_are_one_line(burgers_data, tmp_path, capsys, settings, expected):
     assert run(burgers_data, *settings, out=tmp_path) == 2

@@ -46,6 +46,21 @@ def test_grids_hold_about_oversampling_nodes_per_sample_point_on_a_shared_mesh(m
     assert setup.x_train[0].shape[1:] == (n_sub, 2, *setup.info["grid"])
 
 
+@pytest.mark.parametrize("model, n_sub", [("fno_interp", 1), ("nuno", 3), ("nuno_fourier", 3)])
+def test_an_explicit_grid_shape_replaces_the_oversampling_rule(model, n_sub):
+    samples = _samples([_mesh(10, 0.3, s) for s in range(3)])
+    spec = experiment.ModelSpec(width=4, modes=3, n_layers=1, n_subdomains=n_sub, oversampling=50.0,
+                                grid_shape=(5, 7))
+    setup = experiment.point_setup(model, samples, 2, spec, key=jax.random.key(0))
+    grids = 1 if model == "nuno_fourier" else n_sub  # nuno_fourier: one grid, leaves only at the readout
+    assert setup.info["grid"] == (5, 7) and setup.x_train[0].shape[1:] == (grids, 2, 5, 7)
+    assert setup.info["grid_points_per_sample"] == grids * 35
+    for bad in [(5,), (5, 7, 9), (1, 7)]:
+        with pytest.raises(ValueError, match=rf"grid_shape=\[{', '.join(map(str, bad))}\] must give 2 sizes"):
+            experiment.point_setup(model, samples, 2, dataclasses.replace(spec, grid_shape=bad),
+                                   key=jax.random.key(0))
+
+
 def test_grid_roundtrip_is_exact_for_linear_outputs_and_falls_with_grid_resolution():
     meshes = [_mesh(16, jitter=0.3, seed=s) for s in range(3)]
     samples = _samples(meshes)
