@@ -43,8 +43,13 @@ class TrainOperatorConfig:
     weight_decay: float = field(default=1e-4, metadata={"min": 0.0})
     # decoupled: AdamW's; coupled: torch Adam's L2 in the gradient (the FNO / NUNO reference scripts')
     weight_decay_mode: str = field(default="decoupled", metadata={"choices": ("decoupled", "coupled")})
-    decay_every: int = field(default=100, metadata={"min": 1})  # epochs between lr halvings (FNO: 100)
+    # step: lr x gamma every decay_every epochs (the FNO papers: 0.5 every 100); plateau: lr x gamma
+    # once the epoch's training loss has not improved for more than `patience` epochs (the NUNO
+    # code's heat sink: torch ReduceLROnPlateau, gamma 0.1, patience epochs // 20; 0 here: that)
+    lr_schedule: str = field(default="step", metadata={"choices": ("step", "plateau")})
+    decay_every: int = field(default=100, metadata={"min": 1})
     gamma: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
+    patience: int = field(default=0, metadata={"min": 0})
     width: int = field(default=32, metadata={"min": 1})
     modes: int = field(default=12, metadata={"min": 1})
     n_layers: int = field(default=4, metadata={"min": 1})
@@ -79,6 +84,9 @@ class TrainOperatorConfig:
         if self.dropout > 0 and self.model != "nuno_fourier":
             raise ValueError(f"dropout={self.dropout} is the anchor NU-FNO's regulariser, for model nuno_fourier "
                              f"only; {self.model} has none")
+        if self.lr_schedule == "plateau" and not 0 < self.gamma < 1:
+            raise ValueError(f"gamma={self.gamma} is the plateau schedule's lr factor; it must be in (0, 1) "
+                             "(the NUNO code's: 0.1)")
         if self.grid_shape and self.form == "grid":
             raise ValueError(f"grid_shape={list(self.grid_shape)} sets a point model's interpolation grid; "
                              f"{self.model} on {self.data!r} reads the data's own grid (use subsample to thin it)")
@@ -93,6 +101,15 @@ class TrainOperatorConfig:
     @property
     def form(self) -> str:
         return FORM.get(self.model, "grid" if self.data in ("burgers", "navier_stokes") else "points")
+
+
+def lr_schedule(cfg: TrainOperatorConfig):
+    """The trainer's schedule for ``cfg.lr_schedule`` (see the config's fields)."""
+    from sciml import operators
+
+    if cfg.lr_schedule == "plateau":
+        return operators.Plateau(patience=cfg.patience or max(1, cfg.epochs // 20), factor=cfg.gamma)
+    return operators.StepDecay(cfg.decay_every, cfg.gamma)
 
 
 def load_pieces(cfg: TrainOperatorConfig, root: Path):
@@ -244,7 +261,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
     contract.atomic_write_json(run / RUN_KEY_FILE, run_key(cfg, key_of_data))
     train_cfg = operators.TrainConfig(epochs=cfg.epochs, batch_size=min(cfg.batch_size, cfg.n_train), lr=cfg.lr,
                                       weight_decay=cfg.weight_decay, weight_decay_mode=cfg.weight_decay_mode,
-                                      schedule=operators.StepDecay(cfg.decay_every, cfg.gamma), seed=cfg.seed,
+                                      schedule=lr_schedule(cfg), seed=cfg.seed,
                                       checkpoint_every=max(1, cfg.epochs // 10))
     model, history = operators.train(setup.model, setup.x_train, setup.y_train, setup.x_test, setup.y_test, train_cfg,
                                      mask=setup.mask_train, test_mask=setup.mask_test,

@@ -43,9 +43,11 @@ __all__ = [
     "Cosine",
     "History",
     "NonFiniteDataError",
+    "Plateau",
     "StepDecay",
     "TrainConfig",
     "TrainingDivergedError",
+    "lr_scale",
     "make_optimizer",
     "train",
 ]
@@ -83,7 +85,39 @@ class Constant:
         return optax.constant_schedule(lr)
 
 
-_SCHEDULES = {"step_decay": StepDecay, "cosine": Cosine, "constant": Constant}
+@dataclasses.dataclass(frozen=True)
+class Plateau:
+    """Multiply the learning rate by ``factor`` once the epoch's mean training loss has gone more
+    than ``patience`` epochs without a relative improvement of ``rtol`` on its best: torch's
+    ``ReduceLROnPlateau(mode="min", threshold_mode="rel")`` stepped once per epoch on the
+    training loss, as the NUNO code trains its heat sink (torch's defaults, ``patience = epochs // 20``).
+
+    Built on ``optax.contrib.reduce_on_plateau`` (its ``patience`` counts differently: ours + 1),
+    which averages the minibatch losses of one epoch and scales the updates from the epoch's last
+    step on (torch: from the next epoch's first step; one step of difference per reduction)."""
+
+    patience: int = 10
+    factor: float = 0.1
+    rtol: float = 1e-4
+
+    def __post_init__(self) -> None:
+        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 0:
+            raise ValueError(f"Plateau.patience must be an integer >= 0, got {self.patience!r}")
+        if not 0 < self.factor < 1:
+            raise ValueError(f"Plateau.factor must be in (0, 1), got {self.factor!r}")
+        if not 0 < self.rtol <= 1:
+            raise ValueError(f"Plateau.rtol must be in (0, 1], got {self.rtol!r}")
+
+    def schedule(self, lr: float, steps_per_epoch: int, epochs: int) -> optax.Schedule:
+        return optax.constant_schedule(lr)
+
+    def scaler(self, steps_per_epoch: int) -> optax.GradientTransformationExtraArgs:
+        """The update scaling; its ``update`` takes ``value=`` the minibatch loss."""
+        return optax.contrib.reduce_on_plateau(self.factor, self.patience + 1, self.rtol, 0.0,
+                                               accumulation_size=steps_per_epoch)
+
+
+_SCHEDULES = {"step_decay": StepDecay, "cosine": Cosine, "constant": Constant, "plateau": Plateau}
 _DECAYS = ("decoupled", "coupled")
 
 
@@ -91,8 +125,19 @@ def make_optimizer(cfg: TrainConfig, steps_per_epoch: int) -> optax.GradientTran
     """Adam with ``cfg``'s schedule and weight decay (decoupled as AdamW, or coupled as torch Adam's L2)."""
     schedule = cfg.schedule.schedule(cfg.lr, steps_per_epoch, cfg.epochs)
     if cfg.weight_decay_mode == "decoupled":
-        return optax.adamw(schedule, weight_decay=cfg.weight_decay)
-    return optax.chain(optax.add_decayed_weights(cfg.weight_decay), optax.adam(schedule))
+        adam = optax.adamw(schedule, weight_decay=cfg.weight_decay)
+    else:
+        adam = optax.chain(optax.add_decayed_weights(cfg.weight_decay), optax.adam(schedule))
+    if isinstance(cfg.schedule, Plateau):  # scales the whole step, AdamW's decay too (as torch's lr)
+        return optax.chain(adam, cfg.schedule.scaler(steps_per_epoch))
+    return adam
+
+
+def lr_scale(opt_state: Any) -> float:
+    """The factor a :class:`Plateau` schedule has reduced the learning rate by so far (1.0 for others)."""
+    found = [s for s in jax.tree.leaves(opt_state, is_leaf=lambda n: hasattr(n, "plateau_count"))
+             if hasattr(s, "plateau_count")]
+    return float(found[0].scale) if found else 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +152,7 @@ class TrainConfig:
         weight_decay_mode: ``"decoupled"``: AdamW's, ``p -= lr * weight_decay * p`` beside the Adam step;
             ``"coupled"``: torch ``Adam(weight_decay=...)``'s L2 term, ``weight_decay * p`` added to
             the gradient before Adam's moments (what the FNO and NUNO reference scripts train with).
-        schedule: :class:`StepDecay`, :class:`Cosine` or :class:`Constant`.
+        schedule: :class:`StepDecay`, :class:`Cosine`, :class:`Constant` or :class:`Plateau`.
         seed: PRNG seed of the minibatch permutations.
         log_every: log a line every this many epochs (0: never).
         checkpoint_every: with a checkpoint directory, write a checkpoint every this many epochs
@@ -119,7 +164,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     weight_decay_mode: str = "decoupled"
-    schedule: StepDecay | Cosine | Constant = StepDecay()
+    schedule: StepDecay | Cosine | Constant | Plateau = StepDecay()
     seed: int = 0
     log_every: int = 0
     checkpoint_every: int = 10
@@ -361,7 +406,7 @@ def train(
             idx, kb = idx_key
             xb, yb, mb = jax.tree.map(lambda a: a[idx], (x_tr, y_tr, m_tr))
             value, grads = jax.value_and_grad(batch_loss)(p, fa, xb, yb, mb, kb)
-            updates, state = optimizer.update(grads, state, p)
+            updates, state = optimizer.update(grads, state, p, value=value)  # value: Plateau's
             return (optax.apply_updates(p, updates), state), value
 
         (p, state), losses = jax.lax.scan(step, (p, state), (order, step_keys))
@@ -379,6 +424,7 @@ def train(
         ckpt.save(path, combine(params, frozen_arrays), opt_state=opt_state, epoch=epoch, meta=meta)
 
     last_saved = start if path is not None and path.is_file() else None
+    scale_before = lr_scale(opt_state)
     for epoch in range(start + 1, cfg.epochs + 1):
         t0 = time.perf_counter()
         new_params, new_state, losses, test = compiled(
@@ -398,6 +444,9 @@ def train(
             )
         params, opt_state = new_params, new_state
         history = history.append(epoch, float(losses.mean()), test, seconds)
+        if isinstance(cfg.schedule, Plateau) and (scale := lr_scale(opt_state)) != scale_before:
+            log.info("epoch %d: training loss on a plateau, lr now %.3g", epoch, cfg.lr * scale)
+            scale_before = scale
         if cfg.log_every and epoch % cfg.log_every == 0:
             log.info("epoch %d: train %.4e test %.4e (%.2f s)", epoch, history.train_loss[-1], test, seconds)
         if path is not None and (epoch % cfg.checkpoint_every == 0 or epoch == cfg.epochs):

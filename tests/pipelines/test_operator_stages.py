@@ -54,6 +54,16 @@ def test_subsample_thins_train_and_test_grids(burgers_data, tmp_path):
     assert read_header(tmp_path / "checkpoint.eqx")["meta"]["config"]["weight_decay_mode"] == "coupled"
 
 
+def test_the_plateau_schedule_reaches_the_trainer(burgers_data, tmp_path):
+    from sciml.operators.checkpoint import read_header
+
+    assert run(burgers_data, "model=fno", "data=burgers", "n_train=8", "n_test=4", "epochs=2", "batch_size=4",
+               "width=8", "modes=4", "n_layers=2", "lr_schedule=plateau", "gamma=0.1", out=tmp_path) == 0
+    # patience 0 in the config: the NUNO code's epochs // 20, at least 1
+    stored = read_header(tmp_path / "checkpoint.eqx")["meta"]["config"]["schedule"]
+    assert stored == {"kind": "plateau", "patience": 1, "factor": 0.1, "rtol": 1e-4}
+
+
 def test_too_few_samples_names_the_make_command(burgers_data, tmp_path, capsys):
     assert run(burgers_data, "model=fno", "data=burgers", "n_train=100", "n_test=10", out=tmp_path) == 1
     err = capsys.readouterr().err.strip()
@@ -66,6 +76,8 @@ def test_too_few_samples_names_the_make_command(burgers_data, tmp_path, capsys):
     (("model=fnoo",), "fnoo"),
     (("model=nuno", "data=heat_sink", "subsample=2"), "subsample=2 thins grids"),
     (("model=fno_interp", "data=darcy", "train_subsample=5"), "train_subsample=5 trains a grid model coarse"),
+    (("model=fno", "data=burgers", "lr_schedule=plateau", "gamma=1.0"), "gamma=1.0 is the plateau schedule's"),
+    (("model=fno", "data=burgers", "lr_schedule=cosine"), "'lr_schedule' must be one of"),
     (("model=fno", "data=burgers", "grid_shape=[16]"), "grid_shape=[16] sets a point model's interpolation grid"),
     (("model=nuno", "data=elasticity", "grid_shape=[1,8]"), "'grid_shape' must be >= 2, got 1"),
 ])

@@ -178,6 +178,59 @@ def test_coupled_weight_decay_is_torch_adams_l2_and_differs_from_adamw():
     assert np.abs(decoupled - want).max() > 1e-3  # AdamW is another optimiser
 
 
+def _torch_plateau_lrs(epoch_losses, lr, factor, patience, rtol):
+    """torch ReduceLROnPlateau(mode="min", threshold_mode="rel", cooldown=0), written out: the lr
+    in effect after each epoch's ``step(loss)``."""
+    best, bad, out = np.inf, 0, []
+    for loss in epoch_losses:
+        if loss < best * (1 - rtol):
+            best, bad = loss, 0
+        else:
+            bad += 1
+        if bad > patience:
+            lr, bad = lr * factor, 0
+        out.append(lr)
+    return out
+
+
+@pytest.mark.parametrize("patience", [0, 2])
+def test_plateau_reduces_the_lr_when_torchs_reduce_lr_on_plateau_does(patience):
+    # designed epoch losses: improvements, a stall, an improvement smaller than rtol, a new best
+    epoch_losses = [1.0, 0.5, 0.5, 0.49999, 0.6, 0.4, 0.4, 0.41, 0.4, 0.3999999, 0.2, 0.2, 0.2, 0.2]
+    steps, lr = 3, 1e-2
+    want = _torch_plateau_lrs(epoch_losses, lr, 0.1, patience, 1e-4)
+    cfg = TrainConfig(epochs=1, lr=lr, schedule=operators.Plateau(patience=patience, factor=0.1, rtol=1e-4))
+    opt = operators.make_optimizer(cfg, steps_per_epoch=steps)
+    p = jnp.zeros(3)
+    state, got = opt.init(p), []
+    for loss in epoch_losses:  # the epoch's mean is the loss: steps of loss +- 0.1 loss
+        for value in (0.9 * loss, loss, 1.1 * loss):
+            _, state = opt.update(jnp.ones(3), state, p, value=value)
+        got.append(lr * operators.lr_scale(state))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert want[-1] < lr  # the sequence does reduce
+    assert operators.lr_scale(operators.make_optimizer(CFG, 3).init(p)) == 1.0  # other schedules: no scale
+
+
+def test_a_plateau_run_resumes_exactly_with_its_reduced_lr(tmp_path):
+    # rtol 0.5: only halving the loss in an epoch counts as progress, so the lr falls in this run
+    cfg = dataclasses.replace(CFG, schedule=operators.Plateau(patience=0, factor=0.5, rtol=0.5))
+    full, full_history = operators.train(_model(), X, Y, XT, YT, cfg, checkpoint_dir=tmp_path / "full")
+    operators.train(_model(), X, Y, XT, YT, dataclasses.replace(cfg, epochs=3, checkpoint_every=3),
+                    checkpoint_dir=tmp_path / "split")
+    resumed, history = operators.train(_model(), X, Y, XT, YT, cfg, checkpoint_dir=tmp_path / "split")
+    for a, b in zip(_leaves(full), _leaves(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(history.train_loss, full_history.train_loss)
+    opt = operators.make_optimizer(cfg, steps_per_epoch=len(X) // cfg.batch_size)
+    stored = operators.load(tmp_path / "split" / "checkpoint.eqx", like=_model(),
+                            opt_state_like=opt.init(eqx.filter(_model(), eqx.is_inexact_array)))
+    assert operators.lr_scale(stored.opt_state) < 1.0
+    assert stored.meta["config"]["schedule"] == {"kind": "plateau", "patience": 0, "factor": 0.5, "rtol": 0.5}
+    with pytest.raises(ValueError, match="Plateau.factor must be in \\(0, 1\\), got 1.5"):
+        operators.Plateau(factor=1.5)
+
+
 def test_a_checkpoint_resumes_only_with_its_weight_decay_mode(tmp_path):
     cfg = dataclasses.replace(CFG, epochs=2, checkpoint_every=1)
     operators.train(_model(), X, Y, XT, YT, cfg, checkpoint_dir=tmp_path)
