@@ -87,6 +87,8 @@ class TrainOperatorConfig:
         if self.lr_schedule == "plateau" and not 0 < self.gamma < 1:
             raise ValueError(f"gamma={self.gamma} is the plateau schedule's lr factor; it must be in (0, 1) "
                              "(the NUNO code's: 0.1)")
+        if self.lr_schedule == "plateau" and self.patience == 0:  # resolved here, so that the run key
+            object.__setattr__(self, "patience", max(1, self.epochs // 20))  # holds what the run uses
         if self.grid_shape and self.form == "grid":
             raise ValueError(f"grid_shape={list(self.grid_shape)} sets a point model's interpolation grid; "
                              f"{self.model} on {self.data!r} reads the data's own grid (use subsample to thin it)")
@@ -108,7 +110,7 @@ def lr_schedule(cfg: TrainOperatorConfig):
     from sciml import operators
 
     if cfg.lr_schedule == "plateau":
-        return operators.Plateau(patience=cfg.patience or max(1, cfg.epochs // 20), factor=cfg.gamma)
+        return operators.Plateau(patience=cfg.patience, factor=cfg.gamma)
     return operators.StepDecay(cfg.decay_every, cfg.gamma)
 
 

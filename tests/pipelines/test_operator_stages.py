@@ -54,7 +54,7 @@ def test_subsample_thins_train_and_test_grids(burgers_data, tmp_path):
     assert read_header(tmp_path / "checkpoint.eqx")["meta"]["config"]["weight_decay_mode"] == "coupled"
 
 
-def test_the_plateau_schedule_reaches_the_trainer(burgers_data, tmp_path):
+def test_the_plateau_schedule_reaches_the_trainer(burgers_data, tmp_path, capsys):
     from sciml.operators.checkpoint import read_header
 
     assert run(burgers_data, "model=fno", "data=burgers", "n_train=8", "n_test=4", "epochs=2", "batch_size=4",
@@ -62,6 +62,12 @@ def test_the_plateau_schedule_reaches_the_trainer(burgers_data, tmp_path):
     # patience 0 in the config: the NUNO code's epochs // 20, at least 1
     stored = read_header(tmp_path / "checkpoint.eqx")["meta"]["config"]["schedule"]
     assert stored == {"kind": "plateau", "patience": 1, "factor": 0.1, "rtol": 1e-4}
+    assert json.loads((tmp_path / "metrics.json").read_text())["config"]["patience"] == 1
+    # more epochs move that patience: another schedule, so the checkpoint is not continued
+    capsys.readouterr()
+    assert run(burgers_data, "model=fno", "data=burgers", "n_train=8", "n_test=4", "epochs=40", "batch_size=4",
+               "width=8", "modes=4", "n_layers=2", "lr_schedule=plateau", "gamma=0.1", out=tmp_path) == 0
+    assert "patience (was 1, now 2); training from scratch" in capsys.readouterr().out
 
 
 def test_too_few_samples_names_the_make_command(burgers_data, tmp_path, capsys):
