@@ -273,10 +273,7 @@ def point_setup(model: str, samples: PointSamples, n_train: int, spec: ModelSpec
     # size the grids for one sample's points per leaf (the union holds shared nodes once)
     per_leaf = nuno_interp.points_per_leaf((samples.points[i][samples.mask[i]] for i in range(n_train)), dec)
     if spec.grid_shape is not None:
-        shape = tuple(int(n) for n in spec.grid_shape)
-        if len(shape) != dec.dim or min(shape) < 2:
-            raise ValueError(f"grid_shape={list(shape)} must give {dec.dim} sizes (the clouds are {dec.dim}-D), "
-                             "each >= 2")
+        shape = nuno_interp.check_grid_shape(spec.grid_shape, dec.dim)
     else:
         shape = nuno_interp.grid_shape(dec, spec.oversampling, per_leaf)
     grids, roundtrip = _cached_grids(

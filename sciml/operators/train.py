@@ -135,8 +135,8 @@ def make_optimizer(cfg: TrainConfig, steps_per_epoch: int) -> optax.GradientTran
 
 def lr_scale(opt_state: Any) -> float:
     """The factor a :class:`Plateau` schedule has reduced the learning rate by so far (1.0 for others)."""
-    found = [s for s in jax.tree.leaves(opt_state, is_leaf=lambda n: hasattr(n, "plateau_count"))
-             if hasattr(s, "plateau_count")]
+    is_plateau = lambda node: isinstance(node, optax.contrib.ReduceLROnPlateauState)  # noqa: E731
+    found = [s for s in jax.tree.leaves(opt_state, is_leaf=is_plateau) if is_plateau(s)]
     return float(found[0].scale) if found else 1.0
 
 

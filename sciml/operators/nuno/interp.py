@@ -43,6 +43,7 @@ from sciml.operators.nuno.kdtree import Decomposition, _check_points, assign
 
 __all__ = [
     "axis_order",
+    "check_grid_shape",
     "grid_nodes",
     "grid_shape",
     "grids_to_points",
@@ -109,7 +110,8 @@ def points_per_leaf(clouds, decomposition: Decomposition) -> Float[np.ndarray, "
     return np.mean([np.bincount(assign(c, decomposition), minlength=n_sub) for c in clouds], axis=0)
 
 
-def _check_shape(shape, dim: int) -> tuple[int, ...]:
+def check_grid_shape(shape, dim: int) -> tuple[int, ...]:
+    """``shape`` as ints, after checking it gives ``dim`` sizes, each at least 2."""
     shape = tuple(int(s) for s in shape)
     if len(shape) != dim or min(shape) < 2:
         raise ValueError(f"grid_shape must have {dim} sizes, each >= 2; got {shape}")
@@ -119,7 +121,7 @@ def _check_shape(shape, dim: int) -> tuple[int, ...]:
 def grid_nodes(decomposition: Decomposition, grid_shape: tuple[int, ...]) -> Float[np.ndarray, "n_sub *grid d"]:
     """Physical coordinates of every leaf's grid nodes: entry ``[i, j_0, ..., j_{d-1}]`` is
     the node with index ``j_k`` along grid axis ``k`` of leaf ``i``."""
-    shape = _check_shape(grid_shape, decomposition.dim)
+    shape = check_grid_shape(grid_shape, decomposition.dim)
     order = axis_order(decomposition)
     nodes = np.empty((decomposition.n_subdomains, *shape, decomposition.dim))
     for i, (box, axes) in enumerate(zip(decomposition.point_boxes, order, strict=True)):
@@ -203,7 +205,7 @@ def grids_to_points(
         )
     if points.ndim != 2 or points.shape[1] != dim:
         raise ValueError(f"points must have shape (n, {dim}); got {points.shape}")
-    shape = _check_shape(grids.shape[2:], dim)
+    shape = check_grid_shape(grids.shape[2:], dim)
 
     leaf = leaf_of(points, decomposition)
     order = jnp.asarray(axis_order(decomposition))[leaf]  # (n, d) physical axis of each grid axis
