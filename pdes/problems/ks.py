@@ -1,13 +1,16 @@
-"""Kuramoto-Sivashinsky ``u_t + a u u_x + b u_xx + c u_xxxx = 0`` on the periodic interval
-``[0, 2 pi)``, ``t in [0, 1]``, in two parameter sets (variants):
+"""Kuramoto-Sivashinsky ``u_t + a u u_x + b u_xx + c u_xxxx = 0`` on a periodic interval,
+``t in [0, 1]``, in the two cases of Wang, Sankaran & Perdikaris' causal-training paper (2022),
+as their code and data sets (PredictiveIntelligenceLab/CausalPINNs, ``ks_simple.mat`` and
+``ks_chaotic.mat``) define them:
 
-* ``"default"`` (regular): ``a = 5, b = 0.5, c = 0.005``, ``u0 = -sin x``, the regular case
-  of Wang, Sankaran & Perdikaris' causal-training paper (2022).
-* ``"chaotic"``: ``a = 100/16, b = 100/16^2, c = 100/16^4``,
+* ``"default"`` (regular): ``a = 5, b = 0.5, c = 0.005`` on ``[-1, 1)``, ``u0 = -sin(pi x)``.
+  (Until 2026-11-29 this variant sat on ``[0, 2 pi)`` with ``u0 = -sin x``: the same
+  coefficients on an interval pi times longer, a different and milder problem.)
+* ``"chaotic"``: ``a = 100/16, b = 100/16^2, c = 100/16^4`` on ``[0, 2 pi)``,
   ``u0 = cos x (1 + sin x)``. These are Kassam & Trefethen's KS example,
   ``u_t = -u u_x - u_xx - u_xxxx`` on ``[0, 32 pi)`` from ``cos(x/16)(1 + sin(x/16))``,
   rescaled to ``x' = x / 16`` and ``t' = t / 100``, so ``t' in [0, 1]`` is their ``t in
-  [0, 100]``; the initial condition is theirs in the rescaled variable (our choice).
+  [0, 100]``, the initial condition theirs in the rescaled variable.
 
 Reference: ETDRK4 with ``L = b k^2 - c k^4`` and ``N = -a (u^2 / 2)_x``, dealiased by the
 2/3 rule, 512 modes, saved at 201 times; ``dt = 1e-4`` (regular) and ``2.5e-5``
@@ -27,7 +30,7 @@ from ._problem import Problem
 
 
 def regular_initial(x, params):
-    return -jnp.sin(x)
+    return -jnp.sin(math.pi * x)
 
 
 def chaotic_initial(x, params):
@@ -55,6 +58,7 @@ def residual(u, x, t, params):
 
 CHAOTIC = {
     "params": {"a": 100 / 16, "b": 100 / 16**2, "c": 100 / 16**4},
+    "x_domain": (0.0, 2 * math.pi),
     "initial": chaotic_initial,
     "options": Etdrk4Options(dt=2.5e-5, dealias=True),  # dt = 1e-4 leaves 1e-6 errors here
 }
@@ -62,7 +66,7 @@ CHAOTIC = {
 PROBLEM = Problem(
     name="ks",
     equation="u_t + a u u_x + b u_xx + c u_xxxx = 0",
-    x_domain=(0.0, 2 * math.pi),
+    x_domain=(-1.0, 1.0),
     t_domain=(0.0, 1.0),
     periodic=True,
     params={"a": 5.0, "b": 0.5, "c": 0.005},
@@ -73,5 +77,5 @@ PROBLEM = Problem(
     options=Etdrk4Options(dt=1e-4, dealias=True),
     grid=(512, 201),
     variants={"chaotic": CHAOTIC},
-    notes="variants: default (regular, u0 = -sin x), chaotic (u0 = cos x (1 + sin x))",
+    notes="variants: default (regular, x in [-1, 1), u0 = -sin(pi x)), chaotic (x in [0, 2 pi), u0 = cos x (1 + sin x))",
 )

@@ -40,7 +40,8 @@ def test_variants_replace_fields():
     assert chaotic.params == {"a": 100 / 16, "b": 100 / 16**2, "c": 100 / 16**4}
     assert chaotic.variant_name == "chaotic" and chaotic.options.dt < regular.options.dt
     x = jnp.array([0.3, 1.0])
-    np.testing.assert_allclose(regular.u0(x), -np.sin(x))
+    np.testing.assert_allclose(regular.u0(x), -np.sin(np.pi * x))
+    assert regular.x_domain == (-1.0, 1.0) and chaotic.x_domain == (0.0, 2 * np.pi)
     np.testing.assert_allclose(chaotic.u0(x), np.cos(x) * (1 + np.sin(x)))
 
 
