@@ -585,14 +585,14 @@ def figures(folder: Path, tables: dict, out_root: Path) -> list[Path]:
     rows = tables.get("failure_modes") or []
     methods = list(dict.fromkeys(k for r in rows for k in r if k not in ("beta", "steps_per_window")))
     if methods:  # rows without any method: every run was missing
-        fig, ax = plt.subplots(figsize=(5.5, 4))
+        fig, ax = plt.subplots(figsize=(7, 4))
         for m in methods:
             pts = [(r["beta"], r[m]) for r in rows if m in r]
             ax.semilogy(*zip(*pts), "o-", label=m)
         steps = next((r["steps_per_window"] for r in rows if "steps_per_window" in r), "?")
         ax.set(xlabel="convection speed beta", ylabel="relative L2 error",
                title=f"PINN failure modes (convection, {steps} steps per window)")
-        ax.legend()
+        ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))  # outside: the curves fill the axes
         ax.grid(True, which="both", alpha=0.3)
         save(fig, "failure_modes")
     acc = tables.get("accuracy") or []
