@@ -54,6 +54,9 @@ class Problem:
         autonomous: the residual does not depend on ``t`` itself (only through ``u`` and its
             derivatives) and the boundary values are constant, so that ``u(x, t + s)`` solves
             the problem shifted by ``s``; time-marching trainers then compile one window for all.
+        revision: raised whenever the definition of this problem (or variant) changes, e.g. its
+            domain or initial data, so that runs trained on the old one are not reused or
+            resumed (pipelines keep it with each run's config; 1 is left out there).
     """
 
     name: str
@@ -73,6 +76,7 @@ class Problem:
     variant_name: str = "default"
     notes: str = ""
     autonomous: bool = False
+    revision: int = 1
 
     def __post_init__(self):
         if self.periodic == (self.boundary_values is not None):

@@ -61,6 +61,7 @@ CHAOTIC = {
     "x_domain": (0.0, 2 * math.pi),
     "initial": chaotic_initial,
     "options": Etdrk4Options(dt=2.5e-5, dealias=True),  # dt = 1e-4 leaves 1e-6 errors here
+    "revision": 1,
 }
 
 PROBLEM = Problem(
@@ -77,5 +78,6 @@ PROBLEM = Problem(
     options=Etdrk4Options(dt=1e-4, dealias=True),
     grid=(512, 201),
     variants={"chaotic": CHAOTIC},
+    revision=2,  # 2026-11-29: the regular case moved to the paper's [-1, 1) and -sin(pi x)
     notes="variants: default (regular, x in [-1, 1), u0 = -sin(pi x)), chaotic (x in [0, 2 pi), u0 = cos x (1 + sin x))",
 )

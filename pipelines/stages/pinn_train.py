@@ -168,12 +168,58 @@ def run_dir(root: Path, rc) -> Path:
     return Path(root) / name / rc.method / f"seed{rc.seed}"
 
 
+RUN_KEY_FILE = "run_key.json"  # in a run's checkpoints/: the run config its checkpoints belong to
+
+
 def run_config_dict(rc) -> dict:
     """``rc`` as the JSON-ready dict stored in a run's ``run_config`` attribute (by which
-    bench-pinn recognises a run it can reuse)."""
+    bench-pinn recognises a run it can reuse), with the problem's ``revision`` where it is
+    above 1, so that runs of an earlier definition of the problem do not match."""
     import json
 
-    return json.loads(json.dumps(dataclasses.asdict(rc), default=str))
+    from pdes import problems
+
+    out = json.loads(json.dumps(dataclasses.asdict(rc), default=str))
+    revision = problems.get(rc.problem, rc.variant).revision
+    if revision > 1:
+        out["problem_revision"] = revision
+    return out
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    """Nested dicts as one level of dotted keys: ``{"train": {"lr": 1}} -> {"train.lr": 1}``."""
+    out = {}
+    for k, v in d.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) and v else {f"{prefix}{k}": v})
+    return out
+
+
+def _resume_same_run(checkpoints: Path, config: dict, resume: bool, log=print) -> bool:
+    """Whether to resume from the checkpoints in ``checkpoints``: not when they were made with
+    another run config (their ``run_key.json`` differs) or, having no key (made before keys
+    were kept), for a problem whose definition has changed since (``problem_revision``)."""
+    import json
+
+    if not (resume and any(checkpoints.glob("*.eqx"))):
+        return resume
+    path = checkpoints / RUN_KEY_FILE
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text())
+        except ValueError:
+            stored = {}
+    else:
+        stored = None if "problem_revision" in config else config
+    if stored == config:
+        return True
+    if stored is None:
+        what = [f"problem definition (no run key, problem revision now {config['problem_revision']})"]
+    else:
+        was, now = _flat(stored), _flat(config)
+        what = [f"{k} (was {was.get(k)!r}, now {now.get(k)!r})" for k in sorted(set(was) | set(now))
+                if was.get(k) != now.get(k)]
+    log(f"{checkpoints}: its checkpoints were made with a different {', '.join(what)}; training from scratch")
+    return False
 
 
 def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, log=print,
@@ -190,8 +236,14 @@ def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, l
     from pipelines.bench import machine_info
     from sciml import pinn
 
-    result = pinn.run(rc, checkpoint_dir=directory / "checkpoints", resume=resume, log=log,
-                      time_limit_s=time_limit_s)
+    from pipelines._atomic import atomic_write_text
+
+    checkpoints = directory / "checkpoints"
+    key = run_config_dict(rc)
+    resume = _resume_same_run(checkpoints, key, resume, log)
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(checkpoints / RUN_KEY_FILE, json.dumps(key, indent=1))
+    result = pinn.run(rc, checkpoint_dir=checkpoints, resume=resume, log=log, time_limit_s=time_limit_s)
     generator = "pipelines train-pinn"
     attrs = {"run_config": json.dumps(run_config_dict(rc)), "machine": json.dumps(machine_info())}
     for name, ds in (("prediction", result.prediction), ("history", result.history)):

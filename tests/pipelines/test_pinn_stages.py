@@ -42,6 +42,24 @@ def test_time_marching_windows_and_resume(tmp_path, capsys):
     capsys.readouterr()
     assert main(args) == 0
     assert capsys.readouterr().out.count("resumed from") == 2
+    # checkpoints from before run keys were kept, of a problem whose definition has changed since
+    # (KS's regular case is at revision 2), are not resumed; nor are those of another config
+    checkpoints = tmp_path / "ks" / "causal" / "seed0" / "checkpoints"
+    (checkpoints / pinn_train.RUN_KEY_FILE).unlink()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "no run key, problem revision now 2" in out and "resumed from" not in out
+    assert main([*args, "--set", "lr=0.002"]) == 0
+    out = capsys.readouterr().out
+    assert "different train.lr (was 0.001, now 0.002)" in out and "training from scratch" in out and "resumed from" not in out
+
+
+def test_run_configs_carry_the_problems_revision_above_1():
+    config = pinn_train.TrainPinnConfig
+    ks = pinn_train.run_config_dict(pinn_train.run_config(config(problem="ks"), "quick", 0))
+    chaotic = pinn_train.run_config_dict(pinn_train.run_config(config(problem="ks", variant="chaotic"), "quick", 0))
+    convection = pinn_train.run_config_dict(pinn_train.run_config(config(problem="convection"), "quick", 0))
+    assert ks["problem_revision"] == 2 and "problem_revision" not in chaotic and "problem_revision" not in convection
 
 
 def test_time_limit_is_shared_by_the_windows_and_the_run_is_still_evaluated(tmp_path):
