@@ -9,9 +9,10 @@
 # thousands of small independent ODE solves and run on CPU workers (JAX_PLATFORMS=cpu).
 # pinn_ac / pinn_ks: train-pinn's full preset of Allen-Cahn / KS (causal, seed 0) into
 # runs/pinn-full; PINN_S (0: none) is train-pinn's time_limit_s, after which the run is
-# evaluated as it stands (shared by the time windows; a rerun resumes). KS's full preset (10
-# windows of 50k steps on the paper's regular case) is far more than one 15-min device session:
-# a rerun resumes where the last stopped. pinn_report:
+# evaluated as it stands (shared by the time windows; a rerun on the same machine resumes). KS's
+# full preset (10 windows of 50k steps on the paper's regular case) is far more than one 15-min
+# device session, and the checkpoints stay on the device: within one session PINN_S stops it
+# partway, which the report records as such. pinn_report:
 # bench-pinn assembled from the runs under runs/ (nothing trained) plus the speed records.
 # ops_elasticity: the NUNO anchor's elasticity recipe (OPS_EPOCHS, 500: 1000/200 samples, density
 # input, torch Adam's coupled L2; nuno_fourier with dropout 0.1 and lr x0.1 at epoch 400,
