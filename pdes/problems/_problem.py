@@ -193,6 +193,7 @@ def _dataset(problem: Problem, x, t, u, params, method: dict) -> xr.Dataset:
         "boundary": "periodic" if problem.periodic else f"Dirichlet u(x_domain) = {list(problem.boundary_values)}",
         "method": method.pop("method"),
         "method_options": json.dumps(method),
+        "revision": problem.revision,
     }
     if problem.notes:
         attrs["notes"] = problem.notes

@@ -57,7 +57,8 @@ def solve_one(job: tuple[str, str], cfg: PdesReferencesConfig, out_dir: str, con
     path = path.with_suffix(".nc")
     if cfg.resume and path.exists():
         with xr.open_dataset(path, engine="h5netcdf") as old:
-            if old.sizes.get("x") == nx and old.sizes.get("t") == nt:
+            same_revision = int(old.attrs.get("revision", 1)) == problem.revision  # files before it: 1
+            if old.sizes.get("x") == nx and old.sizes.get("t") == nt and same_revision:
                 return f"{path} (kept)"
     ds = problem.reference(nx, nt)
     contract.write_netcdf(contract.with_provenance(ds, generator="pipelines data-pdes-references",

@@ -16,6 +16,15 @@ def test_writes_valid_references_and_resumes(tmp_path, capsys):
     capsys.readouterr()
     assert main(args) == 0
     assert capsys.readouterr().out.count("(kept)") == 3
+    # a file of an earlier definition of its problem (KS regular is at revision 2; files from
+    # before revisions were kept have none) is solved again
+    with contract.open_dataset(tmp_path / "ks.nc") as ks:
+        ks = ks.load()
+    assert ks.attrs.pop("revision") == 2
+    contract.write_netcdf(ks, tmp_path / "ks.nc")
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("(kept)") == 2 and "ks.nc (kept)" not in out
 
 
 def test_unknown_problem_is_one_line(capsys, tmp_path):
