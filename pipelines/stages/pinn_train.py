@@ -233,10 +233,9 @@ def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, l
     """
     import json
 
+    from pipelines._atomic import atomic_write_text
     from pipelines.bench import machine_info
     from sciml import pinn
-
-    from pipelines._atomic import atomic_write_text
 
     checkpoints = directory / "checkpoints"
     key = run_config_dict(rc)
@@ -245,7 +244,7 @@ def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, l
     atomic_write_text(checkpoints / RUN_KEY_FILE, json.dumps(key, indent=1))
     result = pinn.run(rc, checkpoint_dir=checkpoints, resume=resume, log=log, time_limit_s=time_limit_s)
     generator = "pipelines train-pinn"
-    attrs = {"run_config": json.dumps(run_config_dict(rc)), "machine": json.dumps(machine_info())}
+    attrs = {"run_config": json.dumps(key), "machine": json.dumps(machine_info())}
     for name, ds in (("prediction", result.prediction), ("history", result.history)):
         ds = contract.with_provenance(ds.assign_attrs(attrs), generator=generator, config=config, seed=rc.seed)
         contract.write_netcdf(ds, directory / f"{name}.nc")
