@@ -34,7 +34,7 @@ Every run is reused when a ``prediction.nc`` made with the same run config exist
 directory under ``runs_dir``, or anywhere under ``reuse_dirs`` (e.g. ``runs``, where
 ``train-pinn`` writes; the run config is the ``run_config`` attribute that both stages store).
 So a long benchmark can be assembled from runs made in parts, on other machines or by
-``train-pinn``. With ``train_missing = false`` nothing is trained: a run not found is listed in
+``train-pinn``; a run that was interrupted resumes from its checkpoints (with ``reuse``). With ``train_missing = false`` nothing is trained: a run not found is listed in
 the table ``missing`` instead of being recorded.
 """
 
@@ -212,7 +212,9 @@ def _train_or_reuse(rc, directory: Path, cfg: BenchPinnConfig, index: RunIndex |
             return _read_run(*found)
     if not cfg.train_missing:
         return None, {"status": "missing"}
-    result = train_and_write(rc, directory, config, resume=False, log=lambda m: None)
+    # with reuse on, an interrupted run resumes its checkpoints (train-pinn's run key keeps
+    # another config's checkpoints out); without it every run trains afresh
+    result = train_and_write(rc, directory, config, resume=cfg.reuse, log=lambda m: None)
     return result.rel_l2, {"status": result.status, "wall_s": result.wall_s,
                            "steps_per_s": result.windows[0].steps_per_s}
 

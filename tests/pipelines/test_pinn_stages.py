@@ -121,6 +121,16 @@ def test_bench_writes_records_and_reuses_runs(tmp_path, capsys, monkeypatch):
     assert main(args) == 0
     again = read_bench(tmp_path / "pinn.json")
     assert all(r.extra.get("reused") for r in again.records if r.name.startswith("rel_l2"))
+    # a run interrupted after its last checkpoint (no prediction.nc yet) resumes there rather than training again
+    seed0 = tmp_path / "runs" / "quick" / "convection_beta50" / "r3" / "seed0"
+    (seed0 / "prediction.nc").unlink()
+    checkpoint = seed0 / "checkpoints" / "window1.eqx"
+    written = checkpoint.stat().st_mtime_ns
+    assert main(args) == 0
+    (resumed,) = [r for r in read_bench(tmp_path / "pinn.json").records
+                  if r.name == "rel_l2/convection_beta50/r3" and r.seed == 0]
+    assert "reused" not in resumed.extra and resumed.value == pytest.approx(main_r3[0].value, rel=1e-6)
+    assert checkpoint.stat().st_mtime_ns == written  # nothing left to train
 
 
 def test_bench_collects_train_pinn_runs_and_lists_the_missing_ones(tmp_path, capsys, monkeypatch):
