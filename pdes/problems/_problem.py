@@ -54,6 +54,9 @@ class Problem:
         autonomous: the residual does not depend on ``t`` itself (only through ``u`` and its
             derivatives) and the boundary values are constant, so that ``u(x, t + s)`` solves
             the problem shifted by ``s``; time-marching trainers then compile one window for all.
+        error_offset: the parameter whose value relative errors take off the reference in
+            their norm, ``|u - u_ref| / |u_ref - params[error_offset]|``, where a constant would
+            otherwise dominate ``|u_ref|`` (the travelling Burgers front ``sin x + C``); None: 0.
         revision: raised whenever the definition of this problem (or variant) changes, e.g. its
             domain or initial data, so that runs trained on the old one are not reused or
             resumed (pipelines keep it with each run's config; 1 is left out there).
@@ -77,10 +80,18 @@ class Problem:
     notes: str = ""
     autonomous: bool = False
     revision: int = 1
+    error_offset: str | None = None
 
     def __post_init__(self):
         if self.periodic == (self.boundary_values is not None):
             raise ValueError(f"{self.name}: give boundary_values exactly when the problem is not periodic")
+        if self.error_offset is not None and self.error_offset not in self.params:
+            raise ValueError(f"{self.name}: error_offset {self.error_offset!r} is not a parameter; "
+                             f"known: {', '.join(self.params)}")
+
+    def error_norm_offset(self, params: Params | None = None) -> float:
+        """What relative errors take off the reference in their norm (see ``error_offset``)."""
+        return 0.0 if self.error_offset is None else float(self.resolve_params(params)[self.error_offset])
 
     # -- parameters and variants ---------------------------------------------------------
     def resolve_params(self, params: Params | None = None) -> dict[str, float]:

@@ -12,6 +12,14 @@ The weights ``w_i f(x - y_i)`` span about 10^43 for this ``nu``, so they enter a
 softmax of their logarithms (stable, and differentiable for the residual). With 100 or
 more nodes the quadrature agrees with a dense trapezoidal rule to round-off, and the
 steepest slope, ``u_x(0, 1.6037 / pi) = -152.00516``, is Basdevant et al.'s value.
+
+Variant ``"travelling"``: the Burgers case of the Lagrangian-PINN paper's code (Mojgani,
+Balajewicz & Hassanzadeh 2023; rmojgani/LPINNs, ``utils/myburgers.py`` and the defaults of
+``code/LPINNarg.py``): periodic ``x in [0, 2 pi)``, ``u0 = sin x + C`` with ``C = 50``,
+``nu = 0.01``, ``t in [0, 1]``, a front carried at speed ``C`` that steepens into a shock
+at ``t = 1`` (the inviscid one would break there). By Galilean invariance ``u(x, t) = C +
+v(x - C t, t)``, where ``v`` is the Cole-Hopf solution from ``v0 = sin x``: the ratio above
+with ``f(z) = exp(cos z / (2 nu))`` and ``sin z`` in place of ``-sin(pi z)``.
 """
 
 from __future__ import annotations
@@ -65,6 +73,31 @@ def exact(x, t, params, options: ColeHopfOptions):
     return -jnp.sum(jnp.sin(jnp.pi * z) * jax.nn.softmax(log_w, axis=-1), axis=-1)
 
 
+def travelling_initial(x, params):
+    return jnp.sin(x) + params["C"]
+
+
+def travelling_exact(x, t, params, options: ColeHopfOptions):
+    """The travelling variant's solution ``C + v(x - C t, t)`` at broadcastable ``x``, ``t >= 0``."""
+    nu, c = params["nu"], params["C"]
+    nodes, log_weights = _hermite(options.n_nodes)
+    x, t = jnp.broadcast_arrays(jnp.asarray(x, dtype=float), jnp.asarray(t, dtype=float))
+    z = (x - c * t)[..., None] - jnp.sqrt(4 * nu * t)[..., None] * nodes  # (..., n_nodes)
+    log_w = log_weights + jnp.cos(z) / (2 * nu)
+    return c + jnp.sum(jnp.sin(z) * jax.nn.softmax(log_w, axis=-1), axis=-1)
+
+
+TRAVELLING = {
+    "params": {"nu": 0.01, "C": 50.0},
+    "x_domain": (0.0, 2 * math.pi),
+    "periodic": True,
+    "boundary_values": None,
+    "initial": travelling_initial,
+    "exact_fn": travelling_exact,
+    "error_offset": "C",  # errors relative to the wave |u_ref - C|, as the LPINN code reports them
+}
+
+
 def residual(u, x, t, params):
     return (
         t_derivative(u)(x, t)
@@ -88,4 +121,7 @@ PROBLEM = Problem(
     options=ColeHopfOptions(),
     grid=(256, 100),
     exact_fn=exact,
+    variants={"travelling": TRAVELLING},
+    notes="variants: default (Raissi et al.: x in [-1, 1], u0 = -sin(pi x), nu = 0.01/pi), travelling "
+          "(the LPINN paper's code: periodic x in [0, 2 pi), u0 = sin x + C, C = 50, nu = 0.01)",
 )

@@ -6,7 +6,8 @@ figures in ``reports/bench/pinn/`` (``reports/full/pinn/``):
 * ``rel_l2/<problem>/<method>``: relative L2 error against the :mod:`pdes.problems`
   reference, one record per seed (``problems`` x ``methods`` x ``seeds`` at the problem's
   train-pinn preset; the problem ``convection_beta50`` is convection at beta = 50,
-  ``ks_regular`` is KS's default variant), and a short run of every ``sweep_problems`` x
+  ``ks_regular`` is KS's default variant, ``burgers_travelling`` Burgers' front ``sin x + 50``
+  of the LPINN paper, its error relative to the wave ``|u_ref - 50|``), and a short run of every ``sweep_problems`` x
   ``sweep_methods`` pair not covered there (``sweep_steps`` steps, seed 0; ``extra.run`` is
   ``"sweep"``): every problem and method runs, the numbers are not converged;
 * ``steps_per_s/<method>``: Adam steps per second on convection (4 x 50 tanh, ``n_points``
@@ -59,6 +60,7 @@ PROBLEMS = {  # record name -> (pdes problem, variant, parameter overrides)
     "allen_cahn": ("allen_cahn", "default", {}),
     "ks_regular": ("ks", "default", {}),
     "burgers": ("burgers", "default", {}),
+    "burgers_travelling": ("burgers", "travelling", {}),  # the LPINN paper's front sin x + 50
 }
 DEEPXDE_SAMPLERS = ("fixed", "resample", "rar")
 DEEPXDE_SCRIPT = "scripts/deepxde_pinn_bench.py"

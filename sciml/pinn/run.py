@@ -129,6 +129,7 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
     nx, nt = cfg.eval_grid or problem.grid
     ref = problem.reference(nx, nt, params=params)
     x, t, u_ref = ref.x.values, ref.t.values, ref.u.values
+    ref_norm = np.linalg.norm(u_ref - problem.error_norm_offset(params))
     t0, t1 = problem.t_domain
     edges = np.linspace(t0, t1, cfg.windows + 1)
     which = np.minimum(np.searchsorted(edges, t, side="right") - 1, cfg.windows - 1)
@@ -141,7 +142,7 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
             rows = which == k
             if rows.any():
                 u[rows] = form.predict(model, x, t[rows] - shift[k])
-        return u, float(np.linalg.norm(np.nan_to_num(u - u_ref, nan=np.inf)) / np.linalg.norm(u_ref))
+        return u, float(np.linalg.norm(np.nan_to_num(u - u_ref, nan=np.inf)) / ref_norm)
 
     def reached(k, form):
         def stop_when(model, step: int) -> bool:
@@ -221,6 +222,8 @@ def _prediction(cfg, problem, params, ref, u, rel_l2, results) -> xr.Dataset:
             "steps_trained": int(sum(len(r.history.get("loss", ())) for r in results)),
         },
     )
+    if problem.error_offset is not None:  # rel_l2 is relative to |u_ref - offset|
+        ds.attrs["rel_l2_offset"] = problem.error_norm_offset(params)
     return ds
 
 

@@ -13,7 +13,7 @@ from pdes import problems
 from pipelines.contract import validate, with_provenance
 
 NAMES = ("allen_cahn", "burgers", "convection", "kdv", "ks", "reaction", "reaction_diffusion")
-CASES = [(n, "default") for n in NAMES] + [("ks", "chaotic"), ("kdv", "soliton")]
+CASES = [(n, "default") for n in NAMES] + [("ks", "chaotic"), ("kdv", "soliton"), ("burgers", "travelling")]
 
 
 def small(problem):
@@ -43,6 +43,14 @@ def test_variants_replace_fields():
     np.testing.assert_allclose(regular.u0(x), -np.sin(np.pi * x))
     assert regular.x_domain == (-1.0, 1.0) and chaotic.x_domain == (0.0, 2 * np.pi)
     np.testing.assert_allclose(chaotic.u0(x), np.cos(x) * (1 + np.sin(x)))
+
+
+def test_error_offset_names_a_parameter():
+    travelling = problems.get("burgers", "travelling")
+    assert travelling.error_norm_offset() == 50.0 and travelling.error_norm_offset({"C": 2.0}) == 2.0
+    assert problems.get("burgers").error_norm_offset() == 0.0
+    with pytest.raises(ValueError, match="error_offset 'D' is not a parameter; known: nu, C"):
+        dataclasses.replace(travelling, error_offset="D")
 
 
 @pytest.mark.parametrize("name, variant", CASES)

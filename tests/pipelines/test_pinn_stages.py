@@ -2,6 +2,7 @@
 history files; config errors are one line before anything compiles; the bench writes its records
 and reuses unchanged runs."""
 
+import numpy as np
 import pytest
 
 from pipelines import contract, registry
@@ -31,6 +32,15 @@ def test_every_method_runs_and_writes_prediction_and_history(method, tmp_path, c
     assert pred.sizes == {"t": 5, "x": 16} and hist.sizes["step"] == 4
     assert pred.attrs["method"] == method and pred.attrs["rel_l2"] > 0
     assert "rel L2" in capsys.readouterr().out
+
+
+def test_errors_of_the_travelling_front_are_relative_to_its_wave(tmp_path):
+    assert main(["train-pinn", "--set", "problem=burgers", "--set", "variant=travelling", "--set", "method=pinn",
+                 *TINY, "--out", str(tmp_path)]) == 0
+    pred = contract.open_dataset(tmp_path / "burgers-travelling" / "pinn" / "seed0" / "prediction.nc")
+    assert pred.attrs["rel_l2_offset"] == 50.0  # u = sin x + 50 at t = 0: relative to |u_ref - 50|
+    expected = float(np.linalg.norm(pred.error) / np.linalg.norm(pred.u_ref - 50.0))
+    assert pred.attrs["rel_l2"] == pytest.approx(expected, rel=1e-6) and expected > 0.1
 
 
 def test_time_marching_windows_and_resume(tmp_path, capsys):
