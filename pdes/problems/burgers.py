@@ -63,14 +63,19 @@ def initial(x, params):
     return -jnp.sin(jnp.pi * x)
 
 
-def exact(x, t, params, options: ColeHopfOptions):
-    """The Cole-Hopf solution at broadcastable ``x`` and ``t >= 0`` (``t = 0`` gives ``u0``)."""
-    nu = params["nu"]
+def _sine_cole_hopf(x, t, nu, a, k, c, options: ColeHopfOptions):
+    """Burgers from ``u0 = c + a sin(k x)`` at broadcastable ``x`` and ``t >= 0``: ``c + v(x -
+    c t, t)`` with ``v`` the Cole-Hopf ratio for ``f(z) = exp(a cos(k z) / (2 k nu))``."""
     nodes, log_weights = _hermite(options.n_nodes)
     x, t = jnp.broadcast_arrays(jnp.asarray(x, dtype=float), jnp.asarray(t, dtype=float))
-    z = x[..., None] - jnp.sqrt(4 * nu * t)[..., None] * nodes  # (..., n_nodes)
-    log_w = log_weights - jnp.cos(jnp.pi * z) / (2 * jnp.pi * nu)
-    return -jnp.sum(jnp.sin(jnp.pi * z) * jax.nn.softmax(log_w, axis=-1), axis=-1)
+    z = (x - c * t)[..., None] - jnp.sqrt(4 * nu * t)[..., None] * nodes  # (..., n_nodes)
+    log_w = log_weights + a * jnp.cos(k * z) / (2 * k * nu)
+    return c + a * jnp.sum(jnp.sin(k * z) * jax.nn.softmax(log_w, axis=-1), axis=-1)
+
+
+def exact(x, t, params, options: ColeHopfOptions):
+    """The Cole-Hopf solution at broadcastable ``x`` and ``t >= 0`` (``t = 0`` gives ``u0``)."""
+    return _sine_cole_hopf(x, t, params["nu"], -1.0, jnp.pi, 0.0, options)
 
 
 def travelling_initial(x, params):
@@ -79,12 +84,7 @@ def travelling_initial(x, params):
 
 def travelling_exact(x, t, params, options: ColeHopfOptions):
     """The travelling variant's solution ``C + v(x - C t, t)`` at broadcastable ``x``, ``t >= 0``."""
-    nu, c = params["nu"], params["C"]
-    nodes, log_weights = _hermite(options.n_nodes)
-    x, t = jnp.broadcast_arrays(jnp.asarray(x, dtype=float), jnp.asarray(t, dtype=float))
-    z = (x - c * t)[..., None] - jnp.sqrt(4 * nu * t)[..., None] * nodes  # (..., n_nodes)
-    log_w = log_weights + jnp.cos(z) / (2 * nu)
-    return c + jnp.sum(jnp.sin(z) * jax.nn.softmax(log_w, axis=-1), axis=-1)
+    return _sine_cole_hopf(x, t, params["nu"], 1.0, 1.0, params["C"], options)
 
 
 TRAVELLING = {
