@@ -6,7 +6,8 @@ Each seed writes ``runs/<problem>[-<variant>]/<method>/seed<k>/``: ``prediction.
 ``u_ref``, ``error`` on ``(t, x)`` against the :mod:`pdes.problems` reference, ``rel_l2`` in
 the attrs), ``history.nc`` (the losses per step) and the checkpoints (a rerun resumes).
 
-Options left unset (None) take the problem's preset for the profile (:data:`PRESETS`): the
+Options left unset (None) take the problem's preset for the profile (:data:`PRESETS`, keyed
+``problem`` or, for one variant, ``problem/variant``): the
 quick profile runs in minutes on a CPU, the full one is sized for a GPU. An unknown problem
 or method, or a network that does not fit the problem (a periodic embedding on a Dirichlet
 domain), is a one-line error before anything compiles.
@@ -42,6 +43,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                    fourier_scale=1.0, rwf=True, bc="exact", steps=1500, windows=2, n_points=1024, w_ic=100.0,
                    decay_steps=1000),
         "burgers": dict(steps=4000, n_points=2000, w_ic=10.0, w_bc=10.0),
+        "burgers/travelling": dict(periodic_harmonics=1, steps=4000, n_points=2000, w_ic=10.0),
     },
     "full": {
         # the R3 paper's code: 300k Adam steps, lr 1e-3 x 0.9 every 5000 steps (StepLR), IC on
@@ -55,6 +57,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                    fourier_scale=1.0, rwf=True, bc="exact", steps=50_000, windows=10, n_points=4096, w_ic=100.0,
                    balancing="grad_norm"),
         "burgers": dict(steps=40_000, n_points=4000, w_ic=10.0, w_bc=10.0, lbfgs_steps=2000),
+        # the LPINN paper's front: Raissi's Burgers settings, with its code's periodic inputs (cos x, sin x)
+        "burgers/travelling": dict(periodic_harmonics=1, steps=40_000, n_points=4000, w_ic=10.0, lbfgs_steps=2000),
     },
 }
 
@@ -132,7 +136,8 @@ def run_config(cfg: TrainPinnConfig, profile: str, seed: int):
     problem's preset for ``profile``, then the library defaults."""
     from sciml import pinn
 
-    preset = PRESETS.get(profile, {}).get(cfg.problem, {})
+    presets = PRESETS.get(profile, {})
+    preset = presets.get(f"{cfg.problem}/{cfg.variant}", presets.get(cfg.problem, {}))
     values = {**{k: v for k, v in preset.items()}, **{k: v for k, v in dataclasses.asdict(cfg).items()
                                                        if v is not None}}
     if cfg.windows is None and pinn.methods.get(cfg.method).lagrangian:

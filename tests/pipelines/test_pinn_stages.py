@@ -189,6 +189,11 @@ def test_presets_time_marching_skips_the_lpinn_and_full_convection_follows_the_r
         300_000, 1e-3, 0.9, 5000, True)
     assert (full.sampler.n_points, full.loss.n_ic, full.loss.n_bc, full.windows) == (1000, 512, 251, 1)
     assert (full.network.width, full.network.depth, full.network.activation) == (50, 4, "tanh")
+    # a variant's own preset (the travelling Burgers front: periodic inputs) before the problem's
+    front, raissi = (pinn_train.run_config(pinn_train.TrainPinnConfig(problem="burgers", variant=v), "full", 0)
+                     for v in ("travelling", "default"))
+    assert (front.network.periodic_harmonics, raissi.network.periodic_harmonics) == (1, 0)
+    assert front.train.steps == raissi.train.steps == 40_000
 
 
 def test_deepxde_script_runs_both_modes_with_our_point_counts():
