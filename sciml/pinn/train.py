@@ -41,8 +41,8 @@ class TrainConfig:
             R3 paper's code).
         chunk: steps fused under one ``lax.scan`` (host checks happen between chunks).
         lbfgs_steps: L-BFGS iterations after Adam, on the final points (0: none).
-        divergence_factor: a chunk whose last loss exceeds this times the best loss so far
-            counts as diverged.
+        divergence_factor: a chunk whose last loss exceeds this times the best loss so far,
+            and the loss the run started from, counts as diverged (see :func:`divergence_at`).
     """
 
     steps: int = field(default=5000, metadata={"min": 0})
@@ -53,6 +53,18 @@ class TrainConfig:
     chunk: int = field(default=500, metadata={"min": 1})
     lbfgs_steps: int = field(default=0, metadata={"min": 0})
     divergence_factor: float = field(default=1e6, metadata={"min": 1.0})
+
+
+def divergence_at(loss: np.ndarray, best: float, start: float, factor: float) -> int | None:
+    """The step of a chunk's losses ``loss`` (its index) at which training counts as diverged,
+    or None: the first non-finite loss, or the chunk's last step when the chunk ends above both
+    ``factor`` times ``best`` (the lowest loss before the chunk) and ``start`` (the loss at the
+    run's first step). The second bound keeps Adam's transient spikes out: a loss of 1e-8
+    that jumps to 0.25 and recovers (the LPINN on convection) is still far below where it began."""
+    bad = ~np.isfinite(loss)
+    if bad.any():
+        return int(np.argmax(bad))
+    return len(loss) - 1 if loss[-1] > max(factor * best, start) else None
 
 
 class TrainState(eqx.Module):
@@ -264,8 +276,9 @@ class Trainer:
             loss = np.asarray(logs["loss"])  # blocks until the chunk is done
             timings.append((length, time.perf_counter() - start))
             first, last = int(state.step), int(state.step) + length
-            if not np.isfinite(loss).all() or loss[-1] > cfg.divergence_factor * best:
-                where = int(np.argmax(~np.isfinite(loss))) if not np.isfinite(loss).all() else length - 1
+            start_loss = float((history[0]["loss"] if history else loss)[0])
+            where = divergence_at(loss, best, start_loss, cfg.divergence_factor)
+            if where is not None:
                 status = "diverged"
                 message = (f"training diverged at step {first + where} (loss {loss[where]:.3g}, best {best:.3g}); "
                            f"kept the last good state, step {first}; lower lr or raise the loss weights' balance")
