@@ -547,8 +547,10 @@ def _note_missing(missing: list[dict] | None, name: str, seed: int, rc) -> None:
 
 def failure_curve(cfg: BenchPinnConfig, profile: str, out_root: Path, index: RunIndex | None = None,
                   missing: list[dict] | None = None) -> list[dict]:
-    """Error against beta for every curve method (seed 0); runs not found (``train_missing``
-    off) are left out of the rows and go to ``missing``."""
+    """Error against beta for every curve method (seed 0), one row per beta; a run that did not
+    end ``ok`` (e.g. ``diverged``: its error is that of the last good state) is named in the
+    row's ``status``; runs not found (``train_missing`` off) are left out of the rows and go
+    to ``missing``."""
     from sciml import pinn
 
     rows = []
@@ -564,13 +566,16 @@ def failure_curve(cfg: BenchPinnConfig, profile: str, out_root: Path, index: Run
             except ValueError as err:
                 print(f"failure mode {method}: skipped ({' '.join(str(err).split())})", flush=True)
                 continue
-            rel_l2 = _train_or_reuse(rc, out_root / "failure_modes" / f"beta{beta:g}" / method, cfg, index)[0]
+            rel_l2, extra = _train_or_reuse(rc, out_root / "failure_modes" / f"beta{beta:g}" / method, cfg, index)
             if rel_l2 is None:
                 _note_missing(missing, f"failure_modes/beta{beta:g}/{method}", 0, rc)
                 continue
             row[method] = rel_l2
             row.setdefault("steps_per_window", rc.train.steps)
-            print(f"failure mode beta={beta:g} {method}: {row[method]:.3e}", flush=True)
+            status = extra.get("status", "ok")
+            if status != "ok":  # e.g. diverged: the error is that of the last good state
+                row.setdefault("status", {})[method] = status
+            print(f"failure mode beta={beta:g} {method}: {row[method]:.3e} ({status})", flush=True)
         rows.append(row)
     return rows
 
@@ -587,12 +592,15 @@ def figures(folder: Path, tables: dict, out_root: Path) -> list[Path]:
     save = writer.save
 
     rows = tables.get("failure_modes") or []
-    methods = list(dict.fromkeys(k for r in rows for k in r if k not in ("beta", "steps_per_window")))
+    methods = list(dict.fromkeys(k for r in rows for k in r if k not in ("beta", "steps_per_window", "status")))
     if methods:  # rows without any method: every run was missing
         fig, ax = plt.subplots(figsize=(7, 4))
         for m in methods:
             pts = [(r["beta"], r[m]) for r in rows if m in r]
             ax.semilogy(*zip(*pts), "o-", label=m)
+        stopped = [(r["beta"], r[m]) for r in rows for m in r.get("status", {})]
+        if stopped:  # runs that did not end ok: their last good state
+            ax.semilogy(*zip(*stopped), "kx", ms=10, ls="none", label="not ok (diverged)")
         steps = next((r["steps_per_window"] for r in rows if "steps_per_window" in r), "?")
         ax.set(xlabel="convection speed beta", ylabel="relative L2 error",
                title=f"PINN failure modes (convection, {steps} steps per window)")

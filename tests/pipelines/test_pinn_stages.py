@@ -143,6 +143,15 @@ def test_bench_writes_records_and_reuses_runs(tmp_path, capsys, monkeypatch):
     assert checkpoint.stat().st_mtime_ns == written  # nothing left to train
 
 
+def test_failure_curve_names_runs_that_did_not_end_ok(tmp_path, monkeypatch):
+    outcome = {"r3": (0.01, {"status": "ok"}), "lpinn": (0.5, {"status": "diverged"})}
+    monkeypatch.setattr(pinn_bench, "_train_or_reuse", lambda rc, *a, **k: outcome[rc.method])
+    cfg = pinn_bench.BenchPinnConfig(curve_betas=(10.0, 20.0), curve_methods=("r3", "lpinn"), curve_steps=2)
+    rows = pinn_bench.failure_curve(cfg, "quick", tmp_path)
+    assert rows[0] == {"beta": 10.0, "r3": 0.01, "lpinn": 0.5, "steps_per_window": 2, "status": {"lpinn": "diverged"}}
+    assert pinn_bench.figures(tmp_path / "fig", {"failure_modes": rows}, tmp_path)  # the status is not a curve
+
+
 def test_bench_collects_train_pinn_runs_and_lists_the_missing_ones(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(pinn_train.PRESETS["quick"], "convection",
                         dict(params={"beta": 50.0}, steps=4, n_points=32, width=6, depth=1, windows=1))
