@@ -10,11 +10,11 @@ functions of the Lagrangian label ``x0`` and ``t``::
 impose the initial conditions exactly. For Burgers ``c_0`` is the mean of ``u0`` (the frame
 that moves with the mean flow; the travelling front ``sin x + 50`` would otherwise need
 ``N_X`` near 1 with ``O(1/50)`` wiggles, and any error in those crosses characteristics) and
-``s`` the largest ``|u0 - c_0|``; for convection ``c_0 = 0``, ``s = max(|beta|, 1)``. The residuals are ``r_X = X_t - c(U)`` and
-``r_U = U_t - nu u_xx`` with Eulerian derivatives by the chain rule,
-``u_x = U_x0 / X_x0`` and ``u_xx = (u_x)_x0 / X_x0``. Periodic problems use the periodic
-embedding in ``x0`` (then ``X - x0`` and ``U`` are periodic); Dirichlet ends keep their
-labels: ``X(a, t) = a``, ``U(a, t) = u_a`` (soft).
+``s`` the largest ``|u0 - c_0|``; for convection ``c_0 = 0``, ``s = max(|beta|, 1)``. The
+residuals are ``r_X = X_t - c(U)`` and ``r_U = U_t - nu u_xx`` with Eulerian derivatives by
+the chain rule, ``u_x = U_x0 / X_x0`` and ``u_xx = (u_x)_x0 / X_x0``. Periodic problems use
+the periodic embedding in ``x0`` (then ``X - x0`` and ``U`` are periodic); Dirichlet ends
+keep their labels: ``X(a, t) = a``, ``U(a, t) = u_a`` (soft).
 
 Forms (:data:`FORMS`): ``convection`` (``c = beta``, ``nu = 0``), ``burgers`` (``c = u``),
 ``convection_diffusion`` (``c = beta``, diffusion ``nu``: a generic form for problems
