@@ -189,7 +189,7 @@ def _read_run(path: Path, attrs: dict) -> tuple[float, dict]:
     """``(rel_l2, extra)`` of the run stored at ``path``, from its attributes ``attrs``."""
     extra = {"status": attrs["status"], "reused": str(path),
              **{k: getattr(attrs[k], "item", lambda: attrs[k])()
-                for k in ("message", "steps_trained") if k in attrs}}
+                for k in ("message", "steps_trained", "rel_l2_offset") if k in attrs}}
     if "machine" in attrs:  # where it was trained, when that was recorded
         extra["trained_on"] = json.loads(attrs["machine"])
     return float(attrs["rel_l2"]), extra
@@ -217,8 +217,9 @@ def _train_or_reuse(rc, directory: Path, cfg: BenchPinnConfig, index: RunIndex |
     # with reuse on, an interrupted run resumes its checkpoints (train-pinn's run key keeps
     # another config's checkpoints out); without it every run trains afresh
     result = train_and_write(rc, directory, config, resume=cfg.reuse, log=lambda m: None)
+    offset = {k: result.prediction.attrs[k] for k in ("rel_l2_offset",) if k in result.prediction.attrs}
     return result.rel_l2, {"status": result.status, "wall_s": result.wall_s,
-                           "steps_per_s": result.windows[0].steps_per_s}
+                           "steps_per_s": result.windows[0].steps_per_s, **offset}
 
 
 def accuracy_records(cfg: BenchPinnConfig, profile: str, out_root: Path, index: RunIndex | None = None,
