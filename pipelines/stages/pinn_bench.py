@@ -7,9 +7,9 @@ figures in ``reports/bench/pinn/`` (``reports/full/pinn/``):
   reference, one record per seed (``problems`` x ``methods`` x ``seeds`` at the problem's
   train-pinn preset; the problem ``convection_beta50`` is convection at beta = 50,
   ``ks_regular`` is KS's default variant, ``burgers_travelling`` Burgers' front ``sin x + 50``
-  of the LPINN paper, its error relative to the wave ``|u_ref - 50|``), and a short run of every ``sweep_problems`` x
-  ``sweep_methods`` pair not covered there (``sweep_steps`` steps, seed 0; ``extra.run`` is
-  ``"sweep"``): every problem and method runs, the numbers are not converged;
+  of the LPINN paper, its error relative to the wave ``|u_ref - 50|``), and a short run of
+  every ``sweep_problems`` x ``sweep_methods`` pair not covered there (``sweep_steps`` steps,
+  seed 0; ``extra.run`` is ``"sweep"``): every problem and method runs, the numbers are not converged;
 * ``steps_per_s/<method>``: Adam steps per second on convection (4 x 50 tanh, ``n_points``
   residual, ``n_ic`` initial and ``n_bc`` points on each boundary), the methods timed
   interleaved (:class:`sciml.pinn.speed.InterleavedTimer`), with ``extra.flops_per_step``
@@ -35,8 +35,9 @@ Every run is reused when a ``prediction.nc`` made with the same run config exist
 directory under ``runs_dir``, or anywhere under ``reuse_dirs`` (e.g. ``runs``, where
 ``train-pinn`` writes; the run config is the ``run_config`` attribute that both stages store).
 So a long benchmark can be assembled from runs made in parts, on other machines or by
-``train-pinn``; a run that was interrupted resumes from its checkpoints (with ``reuse``). With ``train_missing = false`` nothing is trained: a run not found is listed in
-the table ``missing`` instead of being recorded.
+``train-pinn``; a run that was interrupted resumes from its checkpoints (with ``reuse``).
+With ``train_missing = false`` nothing is trained: a run not found is listed in the table
+``missing`` instead of being recorded.
 """
 
 from __future__ import annotations
@@ -185,11 +186,16 @@ def _prediction_attrs(path: Path) -> dict | None:
         return None
 
 
+def _recorded_attrs(attrs) -> dict:
+    """What a record keeps of a run's prediction attributes: how it ended (``message``),
+    ``steps_trained`` and, where the error is relative to ``|u_ref - offset|``, the offset."""
+    return {k: getattr(attrs[k], "item", lambda: attrs[k])()
+            for k in ("message", "steps_trained", "rel_l2_offset") if k in attrs}
+
+
 def _read_run(path: Path, attrs: dict) -> tuple[float, dict]:
     """``(rel_l2, extra)`` of the run stored at ``path``, from its attributes ``attrs``."""
-    extra = {"status": attrs["status"], "reused": str(path),
-             **{k: getattr(attrs[k], "item", lambda: attrs[k])()
-                for k in ("message", "steps_trained", "rel_l2_offset") if k in attrs}}
+    extra = {"status": attrs["status"], "reused": str(path), **_recorded_attrs(attrs)}
     if "machine" in attrs:  # where it was trained, when that was recorded
         extra["trained_on"] = json.loads(attrs["machine"])
     return float(attrs["rel_l2"]), extra
@@ -217,9 +223,9 @@ def _train_or_reuse(rc, directory: Path, cfg: BenchPinnConfig, index: RunIndex |
     # with reuse on, an interrupted run resumes its checkpoints (train-pinn's run key keeps
     # another config's checkpoints out); without it every run trains afresh
     result = train_and_write(rc, directory, config, resume=cfg.reuse, log=lambda m: None)
-    offset = {k: result.prediction.attrs[k] for k in ("rel_l2_offset",) if k in result.prediction.attrs}
     return result.rel_l2, {"status": result.status, "wall_s": result.wall_s,
-                           "steps_per_s": result.windows[0].steps_per_s, **offset}
+                           "steps_per_s": result.windows[0].steps_per_s,
+                           **_recorded_attrs(result.prediction.attrs)}
 
 
 def accuracy_records(cfg: BenchPinnConfig, profile: str, out_root: Path, index: RunIndex | None = None,

@@ -140,6 +140,7 @@ def test_bench_writes_records_and_reuses_runs(tmp_path, capsys, monkeypatch):
     (resumed,) = [r for r in read_bench(tmp_path / "pinn.json").records
                   if r.name == "rel_l2/convection_beta50/r3" and r.seed == 0]
     assert "reused" not in resumed.extra and resumed.value == pytest.approx(main_r3[0].value, rel=1e-6)
+    assert resumed.extra["steps_trained"] == 8 and resumed.extra["message"]  # as a reused run's record says
     assert checkpoint.stat().st_mtime_ns == written  # nothing left to train
 
 
