@@ -35,7 +35,9 @@ Every run is reused when a ``prediction.nc`` made with the same run config exist
 directory under ``runs_dir``, or anywhere under ``reuse_dirs`` (e.g. ``runs``, where
 ``train-pinn`` writes; the run config is the ``run_config`` attribute that both stages store).
 So a long benchmark can be assembled from runs made in parts, on other machines or by
-``train-pinn``; a run that was interrupted resumes from its checkpoints (with ``reuse``).
+``train-pinn``; a run that was interrupted, or cut by train-pinn's ``time_limit_s`` (status
+``incomplete``), is not reused: in its own directory it resumes from its checkpoints (with
+``reuse``).
 With ``train_missing = false`` nothing is trained: a run not found is listed in the table
 ``missing`` instead of being recorded.
 """
@@ -157,7 +159,7 @@ class RunIndex:
             for root in self.roots:
                 for path in sorted(root.rglob("prediction.nc")) if root.is_dir() else ():
                     attrs = _prediction_attrs(path)
-                    stored = None if attrs is None else _stored_run_config(attrs)
+                    stored = None if attrs is None or not _finished(attrs) else _stored_run_config(attrs)
                     if stored is not None:
                         self._by_config.setdefault(json.dumps(stored, sort_keys=True), (path, attrs))
         return self._by_config.get(json.dumps(config, sort_keys=True))
@@ -186,6 +188,12 @@ def _prediction_attrs(path: Path) -> dict | None:
         return None
 
 
+def _finished(attrs) -> bool:
+    """Whether a run ended (``ok`` or ``diverged``) rather than being cut by train-pinn's time
+    limit (status ``incomplete``; runs made before that status say so in their message)."""
+    return attrs.get("status") != "incomplete" and ": time limit" not in str(attrs.get("message", ""))
+
+
 def _recorded_attrs(attrs) -> dict:
     """What a record keeps of a run's prediction attributes: how it ended (``message``),
     ``steps_trained`` and, where the error is relative to ``|u_ref - offset|``, the offset."""
@@ -206,14 +214,15 @@ def _train_or_reuse(rc, directory: Path, cfg: BenchPinnConfig, index: RunIndex |
     """``(rel_l2, extra)`` of the run ``rc``: read back from ``directory/prediction.nc`` or
     from a run under ``index`` made with the same run config (with ``cfg.reuse``), else
     trained and written to ``directory``; ``(None, {"status": "missing"})`` when it is found
-    nowhere and ``cfg.train_missing`` is off."""
+    nowhere and ``cfg.train_missing`` is off. A run cut by a time limit is not reused: it
+    counts as missing, and in ``directory`` it is resumed from its checkpoints."""
     from .pinn_train import train_and_write
 
     config = run_config_dict(rc)
     path = directory / "prediction.nc"
     if cfg.reuse:
         attrs = _prediction_attrs(path) if path.exists() else None
-        if attrs is not None and _stored_run_config(attrs) == config:
+        if attrs is not None and _finished(attrs) and _stored_run_config(attrs) == config:
             return _read_run(path, attrs)
         found = index.find(config) if index is not None else None
         if found is not None:
@@ -546,7 +555,7 @@ def run(cfg: BenchPinnConfig, ctx: StageContext) -> None:
 
 
 def _note_missing(missing: list[dict] | None, name: str, seed: int, rc) -> None:
-    print(f"{name} seed {seed} ({rc.train.steps} steps): no run found, not trained (train_missing = false)",
+    print(f"{name} seed {seed} ({rc.train.steps} steps): no finished run found, not trained (train_missing = false)",
           flush=True)
     if missing is not None:
         missing.append({"name": name, "seed": seed, "steps": rc.train.steps})

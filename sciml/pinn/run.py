@@ -72,7 +72,14 @@ class RunResult:
 
     @property
     def status(self) -> str:
-        return "diverged" if any(w.status != "ok" for w in self.windows) else "ok"
+        return run_status(self.windows)
+
+
+def run_status(results) -> str:
+    """A run's status from its windows' train results: ``"diverged"`` if one diverged, else
+    ``"incomplete"`` if one was stopped by the time limit, else ``"ok"``."""
+    statuses = {r.status for r in results}
+    return next((s for s in ("diverged", "incomplete") if s in statuses), "ok")
 
 
 def resolve(cfg: RunConfig):
@@ -197,7 +204,7 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
         models.append(result.model)
         formulations.append(form)
         previous = result.model
-        if result.status != "ok":
+        if result.status == "diverged":  # a window cut by the time limit still hands on its state
             break
     wall = time.perf_counter() - start
     u, rel_l2 = predict_all(models, formulations)
@@ -206,7 +213,7 @@ def run(cfg: RunConfig, *, checkpoint_dir: str | Path | None = None, resume: boo
 
 
 def _prediction(cfg, problem, params, ref, u, rel_l2, results) -> xr.Dataset:
-    status = "diverged" if any(r.status != "ok" for r in results) else "ok"
+    status = run_status(results)
     ds = xr.Dataset(
         {
             "u": (("t", "x"), u, {"long_name": f"PINN prediction of u ({cfg.method})", "units": "1"}),

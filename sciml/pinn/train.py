@@ -88,7 +88,8 @@ class TrainResult:
         state: the final (last good) train state.
         history: per-step arrays ``loss``, ``loss_<part>``, ``weight_<part>``, ``eps``,
             ``min_causal_weight``, ``gate_beta``, ``n_active``, ``lr``, ``step``.
-        status: ``"ok"`` or ``"diverged"``.
+        status: ``"ok"`` (trained to the end, or ``stop_when`` met), ``"diverged"`` or
+            ``"incomplete"`` (stopped by the deadline; a resumed run goes on from there).
         message: what happened, in words.
         steps_per_s: Adam steps per second after compilation (None if fewer than 2 chunks).
         compile_s: seconds of the first chunk beyond its share of the steady rate.
@@ -253,8 +254,8 @@ class Trainer:
         existing checkpoint is continued from. ``stop_when(model, step)`` is asked after
         every good chunk (outside the timed part); True ends training there (status ``"ok"``,
         no L-BFGS), e.g. once a target error is reached. ``deadline`` (``time.monotonic()``
-        seconds) likewise ends training after the first chunk that finishes past it; a resumed
-        run continues from there.
+        seconds) likewise ends training after the first chunk that finishes past it (status
+        ``"incomplete"``); a resumed run continues from there.
         """
         cfg = self.train_cfg
         state = self.init(key)
@@ -297,7 +298,7 @@ class Trainer:
                 message = f"stopped at step {last} of {cfg.steps}: stop_when was met"
                 break
             if deadline is not None and last < cfg.steps and time.monotonic() >= deadline:
-                message = f"stopped at step {last} of {cfg.steps}: time limit"
+                status, message = "incomplete", f"stopped at step {last} of {cfg.steps}: time limit"
                 if log:
                     log(message)
                 break
