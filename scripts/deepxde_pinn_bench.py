@@ -88,11 +88,16 @@ def target(args) -> dict:
     while steps < args.cap:
         n = min(args.every, args.cap - steps)
         start = time.perf_counter()
-        model.train(iterations=n, display_every=10**9, verbose=0, callbacks=callbacks)
-        if args.sampler == "rar" and (steps + n) // args.period > steps // args.period:
-            pool = np.column_stack([rng.uniform(0, 2 * np.pi, args.pool), rng.uniform(0, 1, args.pool)])
-            r = np.abs(model.predict(pool, operator=pde)).ravel()
-            model.data.add_anchors(pool[np.argsort(r)[-args.n_add:]])
+        # RAR adds points at every multiple of --period, so a chunk is trained in pieces ending there
+        ends = {k for k in range(steps + 1, steps + n + 1) if args.sampler == "rar" and k % args.period == 0}
+        done = steps
+        for end in sorted(ends | {steps + n}):
+            model.train(iterations=end - done, display_every=10**9, verbose=0, callbacks=callbacks)
+            done = end
+            if end in ends:
+                pool = np.column_stack([rng.uniform(0, 2 * np.pi, args.pool), rng.uniform(0, 1, args.pool)])
+                r = np.abs(model.predict(pool, operator=pde)).ravel()
+                model.data.add_anchors(pool[np.argsort(r)[-args.n_add:]])
         train_s += time.perf_counter() - start
         steps += n
         u = model.predict(grid).ravel()
@@ -101,7 +106,8 @@ def target(args) -> dict:
             break
     reached = errors[-1] < args.target
     return {"sampler": args.sampler, "beta": args.beta, "target": args.target, "reached": reached,
-            "steps": steps, "train_s": train_s, "final_rel_l2": errors[-1], "cap": args.cap, "every": args.every}
+            "steps": steps, "train_s": train_s, "final_rel_l2": errors[-1], "cap": args.cap, "every": args.every,
+            "points_added": 0 if model.data.anchors is None else len(model.data.anchors)}
 
 
 def main() -> None:

@@ -507,7 +507,8 @@ def target_records(cfg: BenchPinnConfig, ctx: StageContext, threads: int = 0) ->
             print(note, flush=True)
             break
         rows.append({"who": f"deepxde_{sampler}", "reached": out["reached"], "steps": out["steps"],
-                     "train_s": out["train_s"], "final_rel_l2": out["final_rel_l2"], "cap": cfg.target_cap})
+                     "train_s": out["train_s"], "final_rel_l2": out["final_rel_l2"], "cap": cfg.target_cap,
+                     **({"points_added": out["points_added"]} if "points_added" in out else {})})
     records = []
     for row in rows:
         extra = {**row, "target": cfg.target, "check_every": cfg.target_every}
