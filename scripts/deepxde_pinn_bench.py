@@ -89,7 +89,8 @@ def target(args) -> dict:
         n = min(args.every, args.cap - steps)
         start = time.perf_counter()
         # RAR adds points at every multiple of --period, so a chunk is trained in pieces ending there
-        ends = {k for k in range(steps + 1, steps + n + 1) if args.sampler == "rar" and k % args.period == 0}
+        first = steps - steps % args.period + args.period  # the first multiple of --period after steps
+        ends = set(range(first, steps + n + 1, args.period)) if args.sampler == "rar" else set()
         done = steps
         for end in sorted(ends | {steps + n}):
             model.train(iterations=end - done, display_every=10**9, verbose=0, callbacks=callbacks)
