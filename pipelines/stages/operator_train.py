@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines import contract
+from pipelines import contract, run_keys
 from pipelines._hints import MissingDataError
 from pipelines.bench import machine_label
 from pipelines.config import config_to_dict
@@ -138,7 +138,7 @@ def load_pieces(cfg: TrainOperatorConfig, root: Path):
     return datasets
 
 
-RUN_KEY_FILE = "run_key.json"
+RUN_KEY_FILE = run_keys.RUN_KEY_FILE
 # settings a run may change and still resume: more epochs, and where it is written
 RESUMABLE = ("resume", "epochs", "run_dir")
 # a model's network revision, raised when its architecture changes, so that runs and checkpoints
@@ -203,22 +203,15 @@ def _resume_same_run(run: Path, cfg: TrainOperatorConfig, key_of_data: str, resu
     :func:`settings_differ` and :data:`MODEL_REVISIONS`; runs from
     before the key was kept have none and resume, the trainer still checking the optimiser
     settings)."""
-    path = run / RUN_KEY_FILE
-    if not (resume and path.exists() and (run / "checkpoint.eqx").exists()):
+    stored = run_keys.read(run / RUN_KEY_FILE)
+    if not (resume and stored is not None and (run / "checkpoint.eqx").exists()):
         return resume
-    try:
-        stored = json.loads(path.read_text())
-    except ValueError:
-        stored = {}
     differ = settings_differ(stored.get("config"), cfg)
     revision = revision_change(stored, cfg.model)
-    what = (["data"] if stored.get("data_key") != key_of_data else []) + (
+    changed = (["data"] if stored.get("data_key") != key_of_data else []) + (
         [f"network (revision {revision[0]}, now {revision[1]})"] if revision else []) + [
         f"{k} (was {was!r}, now {now!r})" for k, (was, now) in differ.items()]
-    if not what:
-        return True
-    print(f"{run}: its checkpoint was made with different {', '.join(what)}; training from scratch")
-    return False
+    return run_keys.resume_unless_changed(run, changed)
 
 
 def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> dict:

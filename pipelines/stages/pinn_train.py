@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines import contract
+from pipelines import contract, run_keys
 from pipelines.config import ConfigError, config_to_dict
 from pipelines.registry import Stage, StageContext
 
@@ -173,7 +173,7 @@ def run_dir(root: Path, rc) -> Path:
     return Path(root) / name / rc.method / f"seed{rc.seed}"
 
 
-RUN_KEY_FILE = "run_key.json"  # in a run's checkpoints/: the run config its checkpoints belong to
+RUN_KEY_FILE = run_keys.RUN_KEY_FILE  # in a run's checkpoints/: the run config its checkpoints belong to
 
 
 def run_config_dict(rc) -> dict:
@@ -203,28 +203,16 @@ def _resume_same_run(checkpoints: Path, config: dict, resume: bool, log=print) -
     """Whether to resume from the checkpoints in ``checkpoints``: not when they were made with
     another run config (their ``run_key.json`` differs) or, having no key (made before keys
     were kept), for a problem whose definition has changed since (``problem_revision``)."""
-    import json
-
     if not (resume and any(checkpoints.glob("*.eqx"))):
         return resume
-    path = checkpoints / RUN_KEY_FILE
-    if path.exists():
-        try:
-            stored = json.loads(path.read_text())
-        except ValueError:
-            stored = {}
+    stored = run_keys.read(checkpoints / RUN_KEY_FILE)
+    if stored is None and "problem_revision" in config:
+        changed = [f"problem definition (no run key, problem revision now {config['problem_revision']})"]
     else:
-        stored = None if "problem_revision" in config else config
-    if stored == config:
-        return True
-    if stored is None:
-        what = [f"problem definition (no run key, problem revision now {config['problem_revision']})"]
-    else:
-        was, now = _flat(stored), _flat(config)
-        what = [f"{k} (was {was.get(k)!r}, now {now.get(k)!r})" for k in sorted(set(was) | set(now))
-                if was.get(k) != now.get(k)]
-    log(f"{checkpoints}: its checkpoints were made with a different {', '.join(what)}; training from scratch")
-    return False
+        was, now = _flat(config if stored is None else stored), _flat(config)
+        changed = [f"{k} (was {was.get(k)!r}, now {now.get(k)!r})" for k in sorted(set(was) | set(now))
+                   if was.get(k) != now.get(k)]
+    return run_keys.resume_unless_changed(checkpoints, changed, log)
 
 
 def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, log=print,
