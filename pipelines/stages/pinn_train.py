@@ -253,9 +253,10 @@ def run(cfg: TrainPinnConfig, ctx: StageContext) -> None:
         result = train_and_write(rc, directory, {**config, "profile": ctx.profile, "seed": rc.seed},
                                  resume=cfg.resume, log=lambda m: print(f"  {m}", flush=True),
                                  time_limit_s=cfg.time_limit_s or None)
-        sps = result.windows[0].steps_per_s
+        sps = result.windows[0].steps_per_s  # None for a window of a single chunk (all compiling)
+        rate = f", {sps:.0f} steps/s" if sps else ""
         print(f"{rc.problem} {rc.method} seed {rc.seed}: rel L2 {result.rel_l2:.3e} ({result.status}), "
-              f"{result.wall_s:.0f} s, {sps or float('nan'):.0f} steps/s -> {directory}", flush=True)
+              f"{result.wall_s:.0f} s{rate} -> {directory}", flush=True)
 
 
 STAGE = Stage(
