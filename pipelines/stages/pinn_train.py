@@ -206,10 +206,11 @@ def _resume_same_run(checkpoints: Path, config: dict, resume: bool, log=print) -
     if not (resume and any(checkpoints.glob("*.eqx"))):
         return resume
     stored = run_keys.read(checkpoints / RUN_KEY_FILE)
-    if stored is None and "problem_revision" in config:
-        changed = [f"problem definition (no run key, problem revision now {config['problem_revision']})"]
+    if stored is None:  # made before keys were kept: the same run unless the problem has changed since
+        changed = ([f"problem definition (no run key, problem revision now {config['problem_revision']})"]
+                   if "problem_revision" in config else [])
     else:
-        was, now = _flat(config if stored is None else stored), _flat(config)
+        was, now = _flat(stored), _flat(config)
         changed = [f"{k} (was {was.get(k)!r}, now {now.get(k)!r})" for k in sorted(set(was) | set(now))
                    if was.get(k) != now.get(k)]
     return run_keys.resume_unless_changed(checkpoints, changed, log)
