@@ -61,8 +61,10 @@ train-operator: setup  ## train a neural operator: MODEL=fno|fno_interp|nuno|dee
 bench-operators: setup  ## every operator on every data set: error, s/epoch, NUNO vs FNO after interpolation (reports/bench/operators.json)
 	$(PIPELINES) bench-operators $(STAGE_FLAGS)
 
-train-pinn: setup  ## train a PINN method on a PDE problem (runs/); ARGS='--set problem=convection --set method=r3'
-	$(PIPELINES) train-pinn $(STAGE_FLAGS)
+# VAR given on the command line (or in the environment) as `--set key=VAR`, else nothing (the config's value)
+set_if_given = $(if $(filter command line environment,$(origin $(1))),--set $(2)=$($(1)))
+train-pinn: setup  ## train a PINN method on a PDE problem: PROBLEM=convection|allen_cahn|ks|burgers|... METHOD=pinn|r3|causal|causal_r3|lpinn|... (runs/)
+	$(PIPELINES) train-pinn $(STAGE_FLAGS) $(call set_if_given,PROBLEM,problem) $(call set_if_given,VARIANT,variant) $(call set_if_given,METHOD,method)
 
 bench-pinn: setup  ## PINNs: rel. L2 per seed, every problem x method, steps/s and FLOP rate, R3 overhead, speed and time-to-5% vs DeepXDE, failure-mode curve (reports/bench/pinn.json)
 	$(PIPELINES) bench-pinn $(STAGE_FLAGS)

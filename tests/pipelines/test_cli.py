@@ -1,6 +1,7 @@
 """Tests for the command line ``python -m pipelines``."""
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -123,3 +124,22 @@ def test_report_stage(tmp_path, capsys):
     assert cli.main(args) == 0
     assert (tmp_path / "out" / "index.md").is_file() and (tmp_path / "out" / "index.html").is_file()
     assert "report written" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="no make")
+def test_make_train_pinn_passes_problem_variant_and_method_given_on_the_command_line():
+    """The issue's interface ``make train-pinn PROBLEM=... METHOD=...`` (dry run: nothing is built);
+    variables not given leave the config's values alone."""
+
+    def dry(*variables):
+        env = {k: v for k, v in os.environ.items() if k not in ("PROBLEM", "VARIANT", "METHOD")}
+        out = subprocess.run(["make", "-n", "train-pinn", *variables], cwd=REPO_ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return [line for line in out.stdout.splitlines() if "pipelines train-pinn" in line][-1].split()
+
+    line = dry("PROBLEM=burgers", "VARIANT=travelling", "METHOD=lpinn", "PROFILE=full")
+    sets = [line[i + 1] for i, word in enumerate(line) if word == "--set"]
+    assert sets == ["problem=burgers", "variant=travelling", "method=lpinn"]
+    assert line[line.index("--profile") + 1] == "full"
+    assert "--set" not in dry()
