@@ -34,6 +34,11 @@ def main(argv: Sequence[str] | None = None, *, config_dir: str | Path = CONFIG_D
             print(f"{name:20s} {registry.get(name).help}")
         return 0
     stage = registry.get(args.command)
+    if args.scheduler and not stage.uses_scheduler:
+        users = ", ".join(n for n in registry.names() if registry.get(n).uses_scheduler)
+        print(f"error: {stage.name} computes in its own process and takes no --scheduler (got {args.scheduler!r});"
+              f" the stages that use one: {users}", file=sys.stderr)
+        return 2
     ctx = registry.StageContext(profile=args.profile, scheduler=args.scheduler, out=args.out, repo_root=REPO_ROOT)
     try:
         cfg = load_config(stage.config_cls, stage.name, args.profile, args.set or [], config_dir=config_dir)
@@ -78,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="KEY=VALUE",
             help='override a config value; VALUE is TOML (8, 1e-9, ["a", "b"]) or a bare string',
         )
-        p.add_argument("--scheduler", metavar="ADDRESS", help="dask distributed scheduler address")
+        p.add_argument("--scheduler", metavar="ADDRESS",
+                       help="dask distributed scheduler address" if stage.uses_scheduler
+                       else "not used by this stage (it computes in its own process)")
         p.add_argument("--out", type=Path, metavar="PATH", help="output path (default: the stage's own)")
     return parser
 

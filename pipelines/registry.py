@@ -51,12 +51,15 @@ class Stage:
         help: one line shown by ``python -m pipelines --help``.
         config_cls: the frozen config dataclass.
         run: ``run(cfg, ctx)``; does the work, writes files, returns None.
+        uses_scheduler: whether the stage can send its work to a dask scheduler
+            (``--scheduler``); the others compute in their own process and refuse one.
     """
 
     name: str
     help: str
     config_cls: type
     run: Callable[[Any, StageContext], None]
+    uses_scheduler: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name) or self.name in _RESERVED:

@@ -152,4 +152,5 @@ STAGE = Stage(
     help="chaotic systems database: every dysts flow, batched in JAX -> data/chaos/<profile>.nc",
     config_cls=DataChaosConfig,
     run=run,
+    uses_scheduler=True,
 )

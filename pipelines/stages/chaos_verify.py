@@ -112,4 +112,5 @@ STAGE = Stage(
     help="every system vs dysts: trajectories over a Lyapunov time, Lyapunov spectra -> reports/bench/chaos_verify.json",
     config_cls=VerifyChaosConfig,
     run=run,
+    uses_scheduler=True,
 )

@@ -255,4 +255,5 @@ STAGE = Stage(
     help="parametric PDE data sets (FEniCS on unstructured meshes; FNO Burgers/Navier-Stokes) -> data/pdes/<dataset>/",
     config_cls=DataPdesConfig,
     run=run,
+    uses_scheduler=True,
 )

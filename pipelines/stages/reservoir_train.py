@@ -89,7 +89,7 @@ def load_trajectory(cfg: TrainReservoirConfig, ctx: StageContext):
     tree = contract.open_datatree(path)
     if cfg.system not in tree.children:
         raise MissingDataError(f"{cfg.system!r} is not in {path} ({len(tree.children)} systems); "
-                               f"run `make data-chaos ARGS='--set systems={cfg.system}'`")
+                               f"run `make data-chaos PROFILE={ctx.profile}` (every system; those already done are resumed)")
     ds = tree[cfg.system].to_dataset()
     n_ics = ds.sizes["ic"]
     if cfg.ic >= n_ics:

@@ -58,8 +58,10 @@ def fake(tmp_path, monkeypatch):
         if cfg.n == 99:
             raise MissingDataError("data file 'data/x.nc' does not exist")
 
-    monkeypatch.setitem(registry._STAGES, "fake", Stage("fake", "a fake stage", FakeConfig, run))
-    (tmp_path / "fake.toml").write_text("[quick]\nn = 2\n\n[full]\nn = 20\n")
+    monkeypatch.setitem(registry._STAGES, "fake", Stage("fake", "a fake stage", FakeConfig, run, uses_scheduler=True))
+    monkeypatch.setitem(registry._STAGES, "fake-local", Stage("fake-local", "computes in process", FakeConfig, run))
+    for name in ("fake", "fake-local"):
+        (tmp_path / f"{name}.toml").write_text("[quick]\nn = 2\n\n[full]\nn = 20\n")
     return calls, tmp_path
 
 
@@ -96,6 +98,13 @@ def test_errors_are_one_line(fake, capsys):
     assert capsys.readouterr().err == "error: profile 'fast' is not one of: quick, full\n"
     assert cli.main(["fake", "--set", "n=99"], config_dir=cdir) == 1
     assert capsys.readouterr().err == "error: data file 'data/x.nc' does not exist\n"
+    calls, _ = fake
+    before = len(calls)
+    assert cli.main(["fake-local", "--scheduler", "tcp://h:8786"], config_dir=cdir) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: fake-local computes in its own process and takes no --scheduler (got 'tcp://h:8786');")
+    assert "data-chaos" in err and "fake-local" not in err.split(";")[1] and err.count("\n") == 1
+    assert len(calls) == before  # refused before the stage ran
 
 
 def test_unknown_stage_exits_2(capsys):
@@ -127,19 +136,21 @@ def test_report_stage(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not shutil.which("make"), reason="no make")
-def test_make_train_pinn_passes_problem_variant_and_method_given_on_the_command_line():
-    """The issue's interface ``make train-pinn PROBLEM=... METHOD=...`` (dry run: nothing is built);
-    variables not given leave the config's values alone."""
+def test_make_passes_the_variables_given_on_the_command_line_and_args_last():
+    """The issue's interfaces ``make train-pinn PROBLEM=... METHOD=...`` and ``make train-operator
+    MODEL=... DATA=...`` (dry runs: nothing is built); variables not given leave the config's values
+    alone, and ARGS come last, so that their ``--set`` overrides a target's own (the later wins)."""
 
-    def dry(*variables):
-        env = {k: v for k, v in os.environ.items() if k not in ("PROBLEM", "VARIANT", "METHOD")}
-        out = subprocess.run(["make", "-n", "train-pinn", *variables], cwd=REPO_ROOT, env=env,
-                             capture_output=True, text=True, timeout=60)
+    def sets(target, *variables):
+        env = {k: v for k, v in os.environ.items() if k not in ("PROBLEM", "VARIANT", "METHOD", "MODEL", "DATA")}
+        out = subprocess.run(["make", "-n", target, *variables], cwd=REPO_ROOT, env=env, capture_output=True,
+                             text=True, timeout=60)
         assert out.returncode == 0, out.stderr
-        return [line for line in out.stdout.splitlines() if "pipelines train-pinn" in line][-1].split()
+        line = [line for line in out.stdout.splitlines() if f"pipelines {target}" in line][-1].split()
+        return line[line.index("--profile") + 1], [line[i + 1] for i, word in enumerate(line) if word == "--set"]
 
-    line = dry("PROBLEM=burgers", "VARIANT=travelling", "METHOD=lpinn", "PROFILE=full")
-    sets = [line[i + 1] for i, word in enumerate(line) if word == "--set"]
-    assert sets == ["problem=burgers", "variant=travelling", "method=lpinn"]
-    assert line[line.index("--profile") + 1] == "full"
-    assert "--set" not in dry()
+    assert sets("train-pinn", "PROBLEM=burgers", "VARIANT=travelling", "METHOD=lpinn", "PROFILE=full") == (
+        "full", ["problem=burgers", "variant=travelling", "method=lpinn"])
+    assert sets("train-pinn") == ("quick", [])
+    assert sets("train-operator", "MODEL=nuno", "DATA=elasticity", "ARGS=--set data=darcy") == (
+        "quick", ["model=nuno", "data=elasticity", "data=darcy"])
