@@ -308,7 +308,7 @@ def run(cfg: TrainOperatorConfig, ctx: StageContext) -> dict:
 
 STAGE = Stage(
     name="train-operator",
-    help="train a neural operator (fno, fno_interp, nuno, deeponet) on a PDE data set -> runs/operators/",
+    help="train a neural operator (fno, fno_interp, nuno, nuno_fourier, deeponet) on a PDE data set -> runs/operators/",
     config_cls=TrainOperatorConfig,
     run=run,
 )
