@@ -12,7 +12,7 @@ SCHEDULER ?=
 # ARGS come last in every command, so that they override a target's own --set (the later wins);
 # SCHEDULER goes only to the stages that can use a dask cluster (the others refuse one)
 STAGE_FLAGS = --profile $(PROFILE) $(ARGS)
-SWEEP_FLAGS = --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(ARGS)
+SWEEP_FLAGS = $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(STAGE_FLAGS)
 PIPELINES = $(PY) -m pipelines
 
 .PHONY: help setup test demo data-chaos bench-chaos verify-chaos data-pdes data-pdes-references bench-pdes train-operator bench-operators train-pinn bench-pinn train-dsr train-reservoir bench-dsr data-l96 train-closure eval-closure bench-l96 export bench-env report clean distclean
@@ -56,8 +56,10 @@ data-pdes-references: setup  ## reference solutions of the PDE problems (data/pd
 bench-pdes: setup  ## PDE generators: verification errors and samples/s with 1 and 2 workers (reports/bench/pdes.json)
 	$(PIPELINES) bench-pdes $(STAGE_FLAGS)
 
+# $(call given,VAR): non-empty when VAR was given on the command line or in the environment
+given = $(filter command line environment,$(origin $(1)))
 # MODEL: given on the command line, else each target's own default
-model_or = $(if $(filter command line environment,$(origin MODEL)),$(MODEL),$(1))
+model_or = $(if $(call given,MODEL),$(MODEL),$(1))
 DATA ?= burgers
 train-operator: setup  ## train a neural operator: MODEL=fno|fno_interp|nuno|nuno_fourier|deeponet DATA=burgers|darcy|elasticity|... (runs/operators/)
 	$(PIPELINES) train-operator --set model=$(call model_or,fno) --set data=$(DATA) $(STAGE_FLAGS)
@@ -65,8 +67,8 @@ train-operator: setup  ## train a neural operator: MODEL=fno|fno_interp|nuno|nun
 bench-operators: setup  ## every operator on every data set: error, s/epoch, NUNO vs FNO after interpolation (reports/bench/operators.json)
 	$(PIPELINES) bench-operators $(STAGE_FLAGS)
 
-# VAR given on the command line (or in the environment) as `--set key=VAR`, else nothing (the config's value)
-set_if_given = $(if $(filter command line environment,$(origin $(1))),--set $(2)=$($(1)))
+# VAR as `--set key=VAR` where given, else nothing (the config's value)
+set_if_given = $(if $(call given,$(1)),--set $(2)=$($(1)))
 train-pinn: setup  ## train a PINN method on a PDE problem: PROBLEM=convection|allen_cahn|ks|burgers|... METHOD=pinn|r3|causal|causal_r3|lpinn|... (runs/)
 	$(PIPELINES) train-pinn $(call set_if_given,PROBLEM,problem) $(call set_if_given,VARIANT,variant) $(call set_if_given,METHOD,method) $(STAGE_FLAGS)
 

@@ -154,3 +154,9 @@ def test_make_passes_the_variables_given_on_the_command_line_and_args_last():
     assert sets("train-pinn") == ("quick", [])
     assert sets("train-operator", "MODEL=nuno", "DATA=elasticity", "ARGS=--set data=darcy") == (
         "quick", ["model=nuno", "data=elasticity", "data=darcy"])
+    assert sets("train-operator") == ("quick", ["model=fno", "data=burgers"])
+    for target, passed in (("data-chaos", True), ("data-pdes", True), ("bench-pdes", False)):
+        out = subprocess.run(["make", "-n", target, "SCHEDULER=tcp://h:8786"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=60).stdout
+        line = [line for line in out.splitlines() if f"pipelines {target} " in line][-1]
+        assert ("--scheduler tcp://h:8786" in line) == passed, line
