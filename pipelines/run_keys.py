@@ -13,6 +13,13 @@ from pathlib import Path
 RUN_KEY_FILE = "run_key.json"
 
 
+def write(folder: Path, key: dict) -> Path:
+    """Store ``key`` as ``folder/run_key.json`` (atomically; the file :func:`read` reads)."""
+    from pipelines._atomic import atomic_write_json
+
+    return atomic_write_json(Path(folder) / RUN_KEY_FILE, key)
+
+
 def read(path: Path) -> dict | None:
     """The key stored at ``path``: None when there is no file, ``{}`` when it cannot be read
     (a key that matches no run)."""

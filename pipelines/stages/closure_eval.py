@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ def load_trained(name: str, cfg: EvalClosureConfig, ctx: StageContext):
     train_cfg = load_config(TrainClosureConfig, "train-closure", ctx.profile,
                             [f"model={name}", f"data_dir={cfg.data_dir}", f"data_profile={cfg.data_profile}",
                              f"run_dir={cfg.run_dir}"])
-    run_ctx = StageContext(ctx.profile, ctx.scheduler, None, ctx.repo_root)
+    run_ctx = dataclasses.replace(ctx, out=None)  # train-closure's own run folder, not eval's --out
     path = Path(ctx.repo_root) / cfg.run_dir / f"{name}-{ctx.profile}" / CLOSURE_FILE
     if not path.is_file() and cfg.train_missing:
         print(f"{path} does not exist: training the {name} closure first")

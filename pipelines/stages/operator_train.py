@@ -253,7 +253,7 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
         setup = experiment.point_setup(cfg.model, samples, cfg.n_train, spec, key=key, cache_dir=run)
     prep_s = time.perf_counter() - start
     run.mkdir(parents=True, exist_ok=True)
-    contract.atomic_write_json(run / RUN_KEY_FILE, run_key(cfg, key_of_data))
+    run_keys.write(run, run_key(cfg, key_of_data))
     train_cfg = operators.TrainConfig(epochs=cfg.epochs, batch_size=min(cfg.batch_size, cfg.n_train), lr=cfg.lr,
                                       weight_decay=cfg.weight_decay, weight_decay_mode=cfg.weight_decay_mode,
                                       schedule=lr_schedule(cfg), seed=cfg.seed,

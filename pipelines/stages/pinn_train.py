@@ -227,7 +227,6 @@ def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, l
     """
     import json
 
-    from pipelines._atomic import atomic_write_text
     from pipelines.bench import machine_info
     from sciml import pinn
 
@@ -235,7 +234,7 @@ def train_and_write(rc, directory: Path, config: dict, *, resume: bool = True, l
     key = run_config_dict(rc)
     resume = _resume_same_run(checkpoints, key, resume, log)
     checkpoints.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(checkpoints / RUN_KEY_FILE, json.dumps(key, indent=1))
+    run_keys.write(checkpoints, key)
     result = pinn.run(rc, checkpoint_dir=checkpoints, resume=resume, log=log, time_limit_s=time_limit_s)
     generator = "pipelines train-pinn"
     attrs = {"run_config": json.dumps(key), "machine": json.dumps(machine_info())}
