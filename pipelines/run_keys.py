@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipelines._atomic import atomic_write_json
+
 RUN_KEY_FILE = "run_key.json"
 
 
 def write(folder: Path, key: dict) -> Path:
     """Store ``key`` as ``folder/run_key.json`` (atomically; the file :func:`read` reads)."""
-    from pipelines._atomic import atomic_write_json
-
     return atomic_write_json(Path(folder) / RUN_KEY_FILE, key)
 
 

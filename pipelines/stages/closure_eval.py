@@ -16,9 +16,9 @@ Writes ``runs/closures/eval-<profile>/scores.json``; ``bench-l96`` turns the sco
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
