@@ -102,6 +102,7 @@ class TrainPinnConfig:
     staircase: bool | None = None  # step-wise decay (PyTorch StepLR, as in the R3 paper's code)
     chunk: int = field(default=500, metadata={"min": 1})
     lbfgs_steps: int | None = field(default=None, metadata={"min": 0})
+    lbfgs_tol: float | None = field(default=None, metadata={"min": 0.0, "max": 1.0})  # 0: all lbfgs_steps
     # causal training and time marching
     n_chunks: int | None = field(default=None, metadata={"min": 1})
     windows: int | None = field(default=None, metadata={"min": 1})
@@ -128,7 +129,7 @@ _NETWORK = ("body", "width", "depth", "activation", "periodic_harmonics", "fouri
             "rwf", "ic", "bc", "dtype")
 _SAMPLER = ("n_points", "period", "pool", "n_add")
 _LOSS = {"w_res": "res", "w_ic": "ic", "w_bc": "bc", "balancing": "balancing", "n_ic": "n_ic", "n_bc": "n_bc"}
-_TRAIN = ("steps", "lr", "decay_rate", "decay_steps", "staircase", "chunk", "lbfgs_steps")
+_TRAIN = ("steps", "lr", "decay_rate", "decay_steps", "staircase", "chunk", "lbfgs_steps", "lbfgs_tol")
 
 
 def run_config(cfg: TrainPinnConfig, profile: str, seed: int):

@@ -245,7 +245,19 @@ def _history(results: list[TrainResult]) -> xr.Dataset:
     variables = {k: ("step", v, {"long_name": _LONG.get(k, k.replace("_", " ")), "units": "1"})
                  for k, v in data.items()}
     variables["window"] = ("step", window.astype(np.int32), {"long_name": "time-marching window", "units": "1"})
-    return xr.Dataset(variables, coords={"step": ("step", step, {"long_name": "optimiser step", "units": "1"})})
+    coords = {"step": ("step", step, {"long_name": "optimiser step", "units": "1"})}
+    m = [len(r.lbfgs_loss) for r in results]
+    if sum(m):  # the L-BFGS phase of each window, after its Adam steps
+        variables["lbfgs_loss"] = ("lbfgs_iteration", np.concatenate([r.lbfgs_loss for r in results]).astype(float),
+                                   {"long_name": "weighted total loss after the L-BFGS iteration", "units": "1"})
+        variables["lbfgs_linesearch_steps"] = (
+            "lbfgs_iteration", np.concatenate([r.lbfgs_linesearch_steps for r in results]).astype(np.int32),
+            {"long_name": "line-search steps (loss and gradient evaluations) of the L-BFGS iteration", "units": "1"})
+        variables["lbfgs_window"] = ("lbfgs_iteration", np.concatenate([np.full(k, i) for i, k in enumerate(m)])
+                                     .astype(np.int32), {"long_name": "time-marching window", "units": "1"})
+        coords["lbfgs_iteration"] = ("lbfgs_iteration", np.arange(sum(m)),
+                                     {"long_name": "L-BFGS iteration", "units": "1"})
+    return xr.Dataset(variables, coords=coords)
 
 
 _LONG = {

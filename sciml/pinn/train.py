@@ -7,7 +7,9 @@ update with exponentially decaying learning rate, the loss weights (fixed or gra
 balanced), the causal schedule and the sampler's next points. ``chunk`` steps are fused
 under one ``lax.scan``: no host round trip inside a chunk. Between chunks the host checks the
 losses, stores a checkpoint, and stops with a message on NaN or divergence, keeping the last
-good state. An optional L-BFGS phase follows on the final points.
+good state. An optional L-BFGS phase follows on the final points, likewise in chunks of fused
+iterations (a ``lax.while_loop`` that ends early once the loss stops changing), with progress,
+checkpoints, the deadline and the non-finite check between chunks.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ class TrainConfig:
             R3 paper's code).
         chunk: steps fused under one ``lax.scan`` (host checks happen between chunks).
         lbfgs_steps: L-BFGS iterations after Adam, on the final points (0: none).
+        lbfgs_tol: L-BFGS stops once an iteration changes the loss by at most this fraction of
+            it (PyTorch's ``tolerance_change``, made relative like scipy's ``ftol``); 0 runs all
+            ``lbfgs_steps``.
+        lbfgs_chunk: L-BFGS iterations fused per jitted call (progress, checkpoints and the
+            deadline are checked between calls).
         divergence_factor: a chunk whose last loss exceeds this times the best loss so far,
             and the loss the run started from, counts as diverged (see :func:`divergence_at`).
     """
@@ -52,6 +59,8 @@ class TrainConfig:
     staircase: bool = False
     chunk: int = field(default=500, metadata={"min": 1})
     lbfgs_steps: int = field(default=0, metadata={"min": 0})
+    lbfgs_tol: float = field(default=0.0, metadata={"min": 0.0, "max": 1.0})
+    lbfgs_chunk: int = field(default=100, metadata={"min": 1})
     divergence_factor: float = field(default=1e6, metadata={"min": 1.0})
 
 
@@ -79,6 +88,35 @@ class TrainState(eqx.Module):
     key: Int[Array, "..."]  # raw key data (jax.random.key_data), so that checkpoints can store it
 
 
+LBFGS_RUNNING, LBFGS_CONVERGED, LBFGS_NONFINITE = 0, 1, 2
+
+
+class LbfgsState(eqx.Module):
+    """The L-BFGS phase's state (a pytree of arrays, checkpointed between chunks).
+
+    ``stop`` is ``LBFGS_RUNNING``, ``LBFGS_CONVERGED`` (an iteration changed the loss by at most
+    ``lbfgs_tol`` of it) or ``LBFGS_NONFINITE`` (an iteration's loss was not finite; its update
+    was not taken)."""
+
+    params: PyTree
+    opt_state: PyTree
+    iteration: Int[Array, ""]
+    stop: Int[Array, ""]
+
+
+@dataclass
+class LbfgsResult:
+    """What the L-BFGS phase returns: the state with the new parameters, the loss after each
+    iteration, the line-search steps of each iteration, whether the deadline cut
+    it (a resumed run goes on from its checkpoint) and what happened, in words."""
+
+    state: TrainState
+    loss: np.ndarray
+    linesearch_steps: np.ndarray
+    incomplete: bool
+    message: str
+
+
 @dataclass
 class TrainResult:
     """What training returns.
@@ -95,6 +133,9 @@ class TrainResult:
         compile_s: seconds of the first chunk beyond its share of the steady rate.
         chunk_rates: steps/s of each chunk after the first.
         chunk_seconds: wall seconds of every chunk, the first (compiling) one included.
+        lbfgs_loss: the loss after each L-BFGS iteration (empty without L-BFGS).
+        lbfgs_linesearch_steps: the line-search steps (each one loss and gradient evaluation)
+            of each L-BFGS iteration.
     """
 
     model: eqx.Module
@@ -106,6 +147,8 @@ class TrainResult:
     compile_s: float
     chunk_rates: tuple[float, ...] = ()
     chunk_seconds: tuple[float, ...] = ()
+    lbfgs_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lbfgs_linesearch_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
 
 @dataclass(frozen=True, eq=False)
@@ -291,6 +334,8 @@ class Trainer:
             history.append({k: np.asarray(v) for k, v in logs.items()})
             if ckpt is not None:
                 _save(ckpt, state, _concat(history))
+                for suffix in (".eqx", ".npz"):  # an L-BFGS phase of an earlier Adam state is stale
+                    _lbfgs_stem(ckpt).with_suffix(suffix).unlink(missing_ok=True)
             if log:
                 log(f"step {last}/{cfg.steps} loss {loss[-1]:.3e} " + " ".join(
                     f"{k[5:]} {float(v[-1]):.2e}" for k, v in logs.items() if k.startswith("loss_")))
@@ -302,35 +347,130 @@ class Trainer:
                 if log:
                     log(message)
                 break
+        lbfgs = None
         if status == "ok" and cfg.lbfgs_steps and int(state.step) >= cfg.steps:
-            state, lb = self.lbfgs(state, cfg.lbfgs_steps)
-            message += f", then {cfg.lbfgs_steps} L-BFGS iterations (final loss {float(lb[-1]):.3e})"
+            lbfgs = self.lbfgs(state, cfg.lbfgs_steps, checkpoint=ckpt, resume=resume, log=log, deadline=deadline)
+            state = lbfgs.state
+            message += f", then {lbfgs.message}"
+            if lbfgs.incomplete:
+                status = "incomplete"
         steps_per_s = None
         if len(timings) > 1:
             n = sum(n for n, _ in timings[1:])
             steps_per_s = n / sum(t for _, t in timings[1:])
         compile_s = timings[0][1] - timings[0][0] / steps_per_s if timings and steps_per_s else 0.0
         return TrainResult(self.combine(state.params), state, _concat(history), status, message, steps_per_s,
-                           max(compile_s, 0.0), tuple(n / t for n, t in timings[1:]), tuple(t for _, t in timings))
+                           max(compile_s, 0.0), tuple(n / t for n, t in timings[1:]), tuple(t for _, t in timings),
+                           *((lbfgs.loss, lbfgs.linesearch_steps) if lbfgs is not None else ()))
 
-    def lbfgs(self, state: TrainState, iterations: int) -> tuple[TrainState, np.ndarray]:
-        """L-BFGS with a zoom line search on the current points and weights."""
-        value = lambda p: self.loss(p, state)[0]  # noqa: E731
-        opt = optax.lbfgs()
-        vg = optax.value_and_grad_from_state(value)
+    def lbfgs_chunk_fn(self, size: int) -> Callable[[LbfgsState, TrainState, int], tuple]:
+        """The jitted L-BFGS chunk: up to ``n <= size`` iterations of ``optax.lbfgs`` (zoom line
+        search) on the loss at ``state``'s points and weights, fused under one ``lax.while_loop``
+        that ends early when the state's ``stop`` is set. Returns the new :class:`LbfgsState`,
+        the loss after each iteration (size,) and each iteration's line-search steps
+        (size,), both padded past the last iteration. Compiled once per size and trainer
+        family (shared with :meth:`for_window`'s trainers)."""
+        if ("lbfgs", size) not in self._chunks:
+            template, tol = self, self.train_cfg.lbfgs_tol
 
-        def body(carry, _):
-            params, st = carry
-            v, g = vg(params, state=st)
-            upd, st = opt.update(g, st, params, value=v, grad=g, value_fn=value)
-            return (optax.apply_updates(params, upd), st), v
+            def run(lb: LbfgsState, state: TrainState, n, data):
+                trainer = template._with_formulation(_with_data(template.formulation, data))
+                value = lambda p: trainer.loss(p, state)[0]  # noqa: E731
+                value_and_grad = optax.value_and_grad_from_state(value)
 
-        run = jax.jit(lambda p: jax.lax.scan(body, (p, opt.init(p)), None, length=iterations))
-        (params, _), values = run(state.params)
-        values = np.asarray(values)
-        if not np.isfinite(values).all():
-            return state, values
-        return eqx.tree_at(lambda s: s.params, state, params), values
+                def body(carry):
+                    lb, i, losses, evals = carry
+                    v, g = value_and_grad(lb.params, state=lb.opt_state)
+                    upd, opt_state = template._lbfgs.update(g, lb.opt_state, lb.params, value=v, grad=g,
+                                                            value_fn=value)
+                    params = optax.apply_updates(lb.params, upd)
+                    new_v = optax.tree_utils.tree_get(opt_state, "value")
+                    finite = jnp.isfinite(new_v) & jnp.all(jnp.array(
+                        [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(params)]))
+                    flat = (tol > 0) & (jnp.abs(v - new_v) <= tol * jnp.maximum(jnp.abs(v), jnp.abs(new_v)))
+                    keep = lambda a, b: jax.tree_util.tree_map(lambda x, y: jnp.where(finite, x, y), a, b)  # noqa: E731
+                    stop = jnp.where(finite, jnp.where(flat, LBFGS_CONVERGED, LBFGS_RUNNING), LBFGS_NONFINITE)
+                    new = LbfgsState(keep(params, lb.params), keep(opt_state, lb.opt_state),
+                                     lb.iteration + finite.astype(lb.iteration.dtype), stop.astype(lb.stop.dtype))
+                    steps = optax.tree_utils.tree_get(opt_state, "num_linesearch_steps")
+                    return new, i + 1, losses.at[i].set(new_v), evals.at[i].set(jnp.asarray(steps, jnp.int32))
+
+                def cond(carry):
+                    lb, i, _, _ = carry
+                    return (i < n) & (lb.stop == LBFGS_RUNNING)
+
+                dtype = jax.tree_util.tree_leaves(lb.params)[0].dtype
+                carry = (lb, jnp.asarray(0, jnp.int32), jnp.full((size,), jnp.nan, dtype),
+                         jnp.zeros((size,), jnp.int32))
+                lb, _, losses, evals = jax.lax.while_loop(cond, body, carry)
+                return lb, losses, evals
+
+            self._chunks[("lbfgs", size)] = jax.jit(run)
+        fn = self._chunks[("lbfgs", size)]
+        return lambda lb, state, n: fn(lb, state, jnp.asarray(n, jnp.int32), _data(self.formulation))
+
+    @property
+    def _lbfgs(self) -> optax.GradientTransformationExtraArgs:
+        return optax.lbfgs()
+
+    def lbfgs(self, state: TrainState, iterations: int, *, checkpoint: str | Path | None = None,
+              resume: bool = True, log: Callable[[str], None] | None = None,
+              deadline: float | None = None) -> LbfgsResult:
+        """L-BFGS with a zoom line search on the current points and weights, ``lbfgs_chunk``
+        iterations per jitted call, until ``iterations`` are done, the loss stops changing
+        (``lbfgs_tol``) or an iteration's loss is not finite (that update is not taken).
+
+        ``checkpoint`` is :meth:`fit`'s stem: after every chunk the phase's state goes to
+        ``<stem>-lbfgs.eqx`` and its losses to ``<stem>-lbfgs.npz``, continued from with
+        ``resume``. ``deadline`` ends the phase after the first chunk that finishes past it
+        (``incomplete``)."""
+        size = self.train_cfg.lbfgs_chunk
+        fn = self.lbfgs_chunk_fn(size)
+        lb = LbfgsState(state.params, self._lbfgs.init(state.params), jnp.asarray(0, jnp.int32),
+                        jnp.asarray(LBFGS_RUNNING, jnp.int32))
+        losses: list[np.ndarray] = []
+        evals: list[np.ndarray] = []
+        stem = None if checkpoint is None else _lbfgs_stem(Path(checkpoint))
+        if stem is not None and resume and stem.with_suffix(".eqx").exists():
+            lb = eqx.tree_deserialise_leaves(stem.with_suffix(".eqx"), lb)
+            with np.load(stem.with_suffix(".npz")) as old:
+                losses.append(old["loss"])
+                evals.append(old["linesearch_steps"])
+            if log:
+                log(f"resumed L-BFGS from {stem.with_suffix('.eqx')} at iteration {int(lb.iteration)}")
+        incomplete = False
+        while int(lb.iteration) < iterations and int(lb.stop) == LBFGS_RUNNING:
+            done = int(lb.iteration)
+            lb, chunk_loss, chunk_evals = fn(lb, state, min(size, iterations - done))
+            ran = int(lb.iteration) - done  # the iterations taken (a non-finite one is not)
+            losses.append(np.asarray(chunk_loss)[:ran])
+            evals.append(np.asarray(chunk_evals)[:ran])
+            if stem is not None:
+                _save_lbfgs(stem, lb, np.concatenate(losses), np.concatenate(evals))
+            if log and ran:
+                log(f"L-BFGS {int(lb.iteration)}/{iterations} loss {losses[-1][-1]:.3e} "
+                    f"({int(np.concatenate(evals).sum())} line-search steps so far)")
+            if (deadline is not None and int(lb.iteration) < iterations and int(lb.stop) == LBFGS_RUNNING
+                    and time.monotonic() >= deadline):
+                incomplete = True
+                break
+        loss = np.concatenate(losses) if losses else np.zeros(0)
+        linesearch_steps = np.concatenate(evals) if evals else np.zeros(0, np.int32)
+        n, stop = int(lb.iteration), int(lb.stop)
+        final = f" (final loss {loss[-1]:.3e}, {int(linesearch_steps.sum())} line-search steps)" if len(loss) else ""
+        if stop == LBFGS_NONFINITE:
+            message = f"L-BFGS stopped at iteration {n + 1} of {iterations}: non-finite loss; kept iteration {n}{final}"
+        elif stop == LBFGS_CONVERGED:
+            message = (f"{n} L-BFGS iterations, stopped early: the loss changed by at most "
+                       f"{self.train_cfg.lbfgs_tol:g} of itself{final}")
+        elif incomplete:
+            message = f"L-BFGS stopped at iteration {n} of {iterations}: time limit{final}"
+        else:
+            message = f"{n} L-BFGS iterations{final}"
+        if log and (stop != LBFGS_RUNNING or incomplete):
+            log(message)
+        new = eqx.tree_at(lambda s: s.params, state, lb.params)
+        return LbfgsResult(new, loss, linesearch_steps, incomplete, message)
 
 
 def _data(formulation) -> dict:
@@ -347,10 +487,18 @@ def _concat(history: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([h[k] for h in history]) for k in history[0]}
 
 
-def _save(stem: Path, state: TrainState, history: dict[str, np.ndarray]) -> None:
+def _save(stem: Path, state: eqx.Module, history: dict[str, np.ndarray]) -> None:
     stem.parent.mkdir(parents=True, exist_ok=True)
     for suffix, write in ((".eqx", lambda p: eqx.tree_serialise_leaves(p, state)),
                           (".npz", lambda p: np.savez(p, **history))):
         tmp = stem.with_name(stem.name + ".tmp" + suffix)
         write(tmp)
         tmp.replace(stem.with_suffix(suffix))
+
+
+def _lbfgs_stem(stem: Path) -> Path:
+    return stem.with_name(stem.name + "-lbfgs")
+
+
+def _save_lbfgs(stem: Path, lb: LbfgsState, loss: np.ndarray, linesearch_steps: np.ndarray) -> None:
+    _save(stem, lb, {"loss": loss, "linesearch_steps": linesearch_steps})

@@ -1,10 +1,15 @@
 """The generic trainer: losses fall, chunks resume from checkpoints exactly, NaNs stop the run
-with the last good state, gradient-norm balancing and L-BFGS run."""
+with the last good state, gradient-norm balancing and L-BFGS run; L-BFGS in chunks is optax's
+L-BFGS, resumes from its checkpoint, stops on a flat loss and refuses a non-finite step."""
 
 import dataclasses
+import time
 
+import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from pdes import problems
@@ -90,10 +95,75 @@ def test_stop_when_ends_training_at_a_chunk_boundary_without_lbfgs():
 
 
 def test_a_deadline_stops_after_the_chunk_that_passes_it_and_resume_goes_on(tmp_path):
-    import time
-
     cut = _trainer(lbfgs_steps=3).fit(jax.random.key(6), checkpoint=tmp_path / "ckpt", deadline=time.monotonic())
     assert cut.status == "incomplete" and len(cut.history["loss"]) == 20
     assert cut.message == "stopped at step 20 of 40: time limit"  # no L-BFGS on a cut run
     resumed = _trainer().fit(jax.random.key(6), checkpoint=tmp_path / "ckpt", deadline=time.monotonic() + 3600)
     assert len(resumed.history["loss"]) == 40 and resumed.message == "trained 40 steps" and resumed.status == "ok"
+
+
+def _same_params(a, b):
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6, atol=1e-7)
+
+
+def test_lbfgs_in_chunks_is_optax_lbfgs_in_one_loop():
+    trainer = _trainer(steps=20, lbfgs_steps=12, lbfgs_chunk=5)
+    result = trainer.fit(jax.random.key(4))
+    adam = _trainer(steps=20).fit(jax.random.key(4)).state
+    # the plain optax recipe, one lax.scan, from the same Adam state
+    value = lambda p: trainer.loss(p, adam)[0]  # noqa: E731
+    opt, value_and_grad = optax.lbfgs(), optax.value_and_grad_from_state(value)
+
+    def body(carry, _):
+        params, st = carry
+        v, g = value_and_grad(params, state=st)
+        upd, st = opt.update(g, st, params, value=v, grad=g, value_fn=value)
+        return (optax.apply_updates(params, upd), st), v
+
+    (params, _), before = jax.lax.scan(body, (adam.params, opt.init(adam.params)), None, length=12)
+    _same_params(result.state.params, params)
+    # ours records the loss after each iteration, the recipe the loss before it
+    np.testing.assert_allclose(result.lbfgs_loss[:-1], np.asarray(before)[1:], rtol=1e-6)
+    assert len(result.lbfgs_loss) == 12 and result.lbfgs_linesearch_steps.min() >= 1
+    assert result.status == "ok" and "then 12 L-BFGS iterations (final loss" in result.message
+
+
+def test_lbfgs_cut_by_the_deadline_resumes_from_its_checkpoint_and_a_new_adam_state_drops_it(tmp_path):
+    make = lambda **kw: _trainer(**{"steps": 20, "lbfgs_steps": 12, "lbfgs_chunk": 5, **kw})  # noqa: E731
+    straight = make().fit(jax.random.key(7))
+    cut = make().fit(jax.random.key(7), checkpoint=tmp_path / "ckpt", deadline=time.monotonic())
+    assert cut.status == "incomplete" and len(cut.lbfgs_loss) == 5
+    assert cut.message.endswith("then L-BFGS stopped at iteration 5 of 12: time limit"
+                                f" (final loss {cut.lbfgs_loss[-1]:.3e}, {cut.lbfgs_linesearch_steps.sum()}"
+                                " line-search steps)")
+    logs = []
+    resumed = make().fit(jax.random.key(7), checkpoint=tmp_path / "ckpt", log=logs.append)
+    assert resumed.status == "ok" and any("resumed L-BFGS" in m and "iteration 5" in m for m in logs)
+    np.testing.assert_allclose(resumed.lbfgs_loss, straight.lbfgs_loss, rtol=1e-6)
+    _same_params(resumed.state.params, straight.state.params)
+    # more Adam steps from the same checkpoint: the L-BFGS phase of the old state is not resumed
+    make(steps=20).fit(jax.random.key(7), checkpoint=tmp_path / "again", deadline=time.monotonic())
+    logs.clear()
+    longer = make(steps=40).fit(jax.random.key(7), checkpoint=tmp_path / "again", log=logs.append)
+    assert not any("resumed L-BFGS" in m for m in logs) and len(longer.lbfgs_loss) == 12
+
+
+def test_lbfgs_stops_once_an_iteration_changes_the_loss_by_at_most_tol():
+    tol = 2e-3
+    result = _trainer(steps=20, lbfgs_steps=50, lbfgs_tol=tol).fit(jax.random.key(4))
+    loss = result.lbfgs_loss
+    change = np.abs(np.diff(loss)) / np.maximum(np.abs(loss[:-1]), np.abs(loss[1:]))
+    assert 2 <= len(loss) < 50 and change[-1] <= tol and (change[:-1] > tol).all()
+    assert f"{len(loss)} L-BFGS iterations, stopped early: the loss changed by at most 0.002 of itself" in (
+        result.message)
+
+
+def test_lbfgs_takes_no_non_finite_step():
+    trainer = _trainer(steps=20)
+    state = trainer.fit(jax.random.key(4)).state
+    bad = eqx.tree_at(lambda s: s.weights, state, {k: jnp.asarray(jnp.nan, v.dtype) for k, v in state.weights.items()})
+    out = trainer.lbfgs(bad, 10)
+    assert out.message.startswith("L-BFGS stopped at iteration 1 of 10: non-finite loss; kept iteration 0")
+    assert len(out.loss) == 0 and not out.incomplete
+    _same_params(out.state.params, state.params)
