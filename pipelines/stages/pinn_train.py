@@ -185,10 +185,22 @@ def run_config_dict(rc) -> dict:
 
     from pdes import problems
 
+    from sciml.pinn import methods
+
     out = json.loads(json.dumps(dataclasses.asdict(rc), default=str))
     revision = problems.get(rc.problem, rc.variant).revision
     if revision > 1:
         out["problem_revision"] = revision
+    # L-BFGS options that leave a run as it was stay out of the key, so that runs made before
+    # they existed still match: the chunk size (chunks give the same iterates) and a tolerance of
+    # 0 (every iteration). A causal run's L-BFGS phase weighs every time chunk 1 (before
+    # 2026-12-07: the causal weights of the current parameters), so its earlier runs do not match.
+    train = out["train"]
+    train.pop("lbfgs_chunk", None)
+    if not train.get("lbfgs_tol"):
+        train.pop("lbfgs_tol", None)
+    if train["lbfgs_steps"] and methods.get(rc.method).causal:
+        out["lbfgs_causal_weights"] = "ones"
     return out
 
 

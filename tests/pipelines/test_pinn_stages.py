@@ -72,6 +72,19 @@ def test_run_configs_carry_the_problems_revision_above_1():
     assert ks["problem_revision"] == 2 and "problem_revision" not in chaotic and "problem_revision" not in convection
 
 
+def test_run_keys_leave_out_lbfgs_options_that_change_nothing_and_mark_causal_lbfgs():
+    def key(**kw):
+        return pinn_train.run_config_dict(pinn_train.run_config(pinn_train.TrainPinnConfig(problem="burgers", **kw),
+                                                                "full", 0))
+
+    r3 = key(method="r3")  # as the keys made before the L-BFGS options existed
+    assert r3["train"]["lbfgs_steps"] == 2000 and not {"lbfgs_chunk", "lbfgs_tol"} & r3["train"].keys()
+    assert "lbfgs_causal_weights" not in r3
+    assert key(method="r3", lbfgs_tol=1e-7)["train"]["lbfgs_tol"] == 1e-7
+    assert key(method="causal")["lbfgs_causal_weights"] == "ones"
+    assert "lbfgs_causal_weights" not in key(method="causal", lbfgs_steps=0)
+
+
 def test_time_limit_is_shared_by_the_windows_and_the_run_is_still_evaluated(tmp_path):
     args = ["train-pinn", "--set", "problem=convection", "--set", "method=pinn", "--set", "windows=2", *TINY,
             "--set", "steps=8", "--set", "time_limit_s=1e-6", "--out", str(tmp_path)]

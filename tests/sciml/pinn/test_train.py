@@ -167,3 +167,14 @@ def test_lbfgs_takes_no_non_finite_step():
     assert out.message.startswith("L-BFGS stopped at iteration 1 of 10: non-finite loss; kept iteration 0")
     assert len(out.loss) == 0 and not out.incomplete
     _same_params(out.state.params, state.params)
+
+
+def test_a_causal_runs_lbfgs_minimises_the_loss_with_every_time_chunk_weighted_1():
+    trainer = _trainer(causal=CausalConfig(n_chunks=4), steps=20, lbfgs_steps=5)
+    result = trainer.fit(jax.random.key(8))
+    state = result.state
+    plain, (plain_parts, _) = trainer.loss(state.params, state, jnp.ones(4))
+    _, (causal_parts, _) = trainer.loss(state.params, state)
+    np.testing.assert_allclose(result.lbfgs_loss[-1], float(plain), rtol=1e-5)
+    # the causal weights are not all 1 here: the residual losses differ
+    assert abs(causal_parts["res"] - plain_parts["res"]) > 0.1 * plain_parts["res"]
