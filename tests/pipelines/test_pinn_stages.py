@@ -72,6 +72,17 @@ def test_run_configs_carry_the_problems_revision_above_1():
     assert ks["problem_revision"] == 2 and "problem_revision" not in chaotic and "problem_revision" not in convection
 
 
+def test_history_holds_the_lbfgs_phase(tmp_path):
+    assert main(["train-pinn", "--set", "problem=convection", "--set", "method=r3", "--set", "windows=1", *TINY,
+                 "--set", "lbfgs_steps=3", "--out", str(tmp_path)]) == 0
+    run = tmp_path / "convection" / "r3" / "seed0"
+    history = contract.open_dataset(run / "history.nc")
+    pred = contract.open_dataset(run / "prediction.nc")
+    assert history.sizes["lbfgs_iteration"] == 3 and (history.lbfgs_linesearch_steps >= 1).all()
+    assert pred.attrs["message"].endswith(f"then 3 L-BFGS iterations (final loss {history.lbfgs_loss.values[-1]:.3e}, "
+                                          f"{int(history.lbfgs_linesearch_steps.sum())} line-search steps)")
+
+
 def test_run_keys_leave_out_lbfgs_options_that_change_nothing_and_mark_causal_lbfgs():
     def key(**kw):
         return pinn_train.run_config_dict(pinn_train.run_config(pinn_train.TrainPinnConfig(problem="burgers", **kw),
