@@ -52,11 +52,32 @@ def versions() -> dict[str, str]:
     return out
 
 
+_PINNED: dict[Path, str] = {}
+
+
+def pin_git_commit(repo: str | Path = REPO_ROOT) -> str:
+    """Record ``repo``'s commit now, when a stage starts and its code is imported, so that
+    :func:`git_commit` names that commit even if the tree changes while a long stage runs
+    (a benchmark of an hour that writes its JSON after a commit made meanwhile)."""
+    _PINNED[Path(repo).resolve()] = commit = _current_commit(repo)
+    return commit
+
+
+def unpin_git_commit(repo: str | Path = REPO_ROOT) -> None:
+    _PINNED.pop(Path(repo).resolve(), None)
+
+
 def git_commit(repo: str | Path = REPO_ROOT) -> str:
-    """``git rev-parse HEAD`` of ``repo``, with ``-dirty`` if tracked files changed; else ``unknown``.
+    """``git rev-parse HEAD`` of ``repo``, with ``-dirty`` if tracked files changed; else ``unknown``;
+    the one recorded by :func:`pin_git_commit` where there is one.
 
     Untracked files do not count as changes (as with ``git describe --dirty``).
     """
+    pinned = _PINNED.get(Path(repo).resolve())
+    return pinned if pinned is not None else _current_commit(repo)
+
+
+def _current_commit(repo: str | Path) -> str:
     try:
         head = _git(repo, "rev-parse", "HEAD")
         dirty = _git(repo, "status", "--porcelain", "--untracked-files=no")

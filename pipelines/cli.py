@@ -15,6 +15,7 @@ from pathlib import Path
 from pipelines import registry
 from pipelines._hints import MissingDataError, PrerequisiteError
 from pipelines._paths import REPO_ROOT
+from pipelines._provenance import pin_git_commit
 from pipelines.config import CONFIG_DIR, PROFILES, ConfigError, describe_fields, load_config
 from pipelines.jaxsetup import configure_jax
 
@@ -27,6 +28,7 @@ def main(argv: Sequence[str] | None = None, *, config_dir: str | Path = CONFIG_D
         config_dir: where the ``<stage>.toml`` files are (tests point it elsewhere).
     """
     configure_jax()
+    pin_git_commit()  # results name the commit whose code this process runs
     _register_stages()
     args = build_parser().parse_args(argv)
     if args.command == "list":

@@ -217,6 +217,24 @@ def test_git_commit(tmp_path):
     assert git_commit(tmp_path) == head + "-dirty"
 
 
+def test_a_pinned_commit_outlives_changes_to_the_tree(tmp_path):
+    from pipelines._provenance import pin_git_commit, unpin_git_commit
+
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "f.txt").write_text("1")
+    subprocess.run([*git, "add", "f.txt"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "c"], check=True)
+    try:
+        start = pin_git_commit(tmp_path)
+        (tmp_path / "f.txt").write_text("2")
+        subprocess.run([*git, "commit", "-q", "-am", "d"], check=True)
+        assert git_commit(tmp_path) == start and len(start) == 40
+    finally:
+        unpin_git_commit(tmp_path)
+    assert git_commit(tmp_path) not in (start, "unknown")
+
+
 def test_contract_reexports_are_public():
     assert set(contract.__all__) <= set(dir(contract))
 
