@@ -171,6 +171,7 @@ class Trainer:
         schedule = optax.exponential_decay(cfg.lr, cfg.decay_steps, cfg.decay_rate, staircase=cfg.staircase)
         object.__setattr__(self, "schedule", schedule)
         object.__setattr__(self, "optimizer", optax.adam(schedule))
+        object.__setattr__(self, "lbfgs_optimizer", optax.lbfgs())
         object.__setattr__(self, "_chunks", {})
 
     # -- the pieces ------------------------------------------------------------------------
@@ -385,7 +386,7 @@ class Trainer:
                 def body(carry):
                     lb, i, losses, evals = carry
                     v, g = value_and_grad(lb.params, state=lb.opt_state)
-                    upd, opt_state = template._lbfgs.update(g, lb.opt_state, lb.params, value=v, grad=g,
+                    upd, opt_state = template.lbfgs_optimizer.update(g, lb.opt_state, lb.params, value=v, grad=g,
                                                             value_fn=value)
                     params = optax.apply_updates(lb.params, upd)
                     new_v = optax.tree_utils.tree_get(opt_state, "value")
@@ -412,10 +413,6 @@ class Trainer:
             self._chunks[("lbfgs", size)] = jax.jit(run)
         fn = self._chunks[("lbfgs", size)]
         return lambda lb, state, n: fn(lb, state, jnp.asarray(n, jnp.int32), _data(self.formulation))
-
-    @property
-    def _lbfgs(self) -> optax.GradientTransformationExtraArgs:
-        return optax.lbfgs()
 
     def _lbfgs_causal_weights(self) -> Float[Array, " M"] | None:
         """Causal training's chunk weights in the L-BFGS phase: all 1, so that it minimises
@@ -444,16 +441,15 @@ class Trainer:
         (``incomplete``)."""
         size = self.train_cfg.lbfgs_chunk
         fn = self.lbfgs_chunk_fn(size)
-        lb = LbfgsState(state.params, self._lbfgs.init(state.params), jnp.asarray(0, jnp.int32),
+        lb = LbfgsState(state.params, self.lbfgs_optimizer.init(state.params), jnp.asarray(0, jnp.int32),
                         jnp.asarray(LBFGS_RUNNING, jnp.int32))
-        losses: list[np.ndarray] = []
-        evals: list[np.ndarray] = []
+        loss = np.zeros(0, jax.tree_util.tree_leaves(state.params)[0].dtype)  # after each iteration so far
+        linesearch_steps = np.zeros(0, np.int32)
         stem = None if checkpoint is None else _lbfgs_stem(Path(checkpoint))
         if stem is not None and resume and stem.with_suffix(".eqx").exists():
             lb = eqx.tree_deserialise_leaves(stem.with_suffix(".eqx"), lb)
             with np.load(stem.with_suffix(".npz")) as old:
-                losses.append(old["loss"])
-                evals.append(old["linesearch_steps"])
+                loss, linesearch_steps = old["loss"], old["linesearch_steps"]
             if log:
                 log(f"resumed L-BFGS from {stem.with_suffix('.eqx')} at iteration {int(lb.iteration)}")
         incomplete = False
@@ -461,19 +457,17 @@ class Trainer:
             done = int(lb.iteration)
             lb, chunk_loss, chunk_evals = fn(lb, state, min(size, iterations - done))
             ran = int(lb.iteration) - done  # the iterations taken (a non-finite one is not)
-            losses.append(np.asarray(chunk_loss)[:ran])
-            evals.append(np.asarray(chunk_evals)[:ran])
+            loss = np.concatenate([loss, np.asarray(chunk_loss)[:ran]])
+            linesearch_steps = np.concatenate([linesearch_steps, np.asarray(chunk_evals)[:ran]])
             if stem is not None:
-                _save_lbfgs(stem, lb, np.concatenate(losses), np.concatenate(evals))
+                _save(stem, lb, {"loss": loss, "linesearch_steps": linesearch_steps})
             if log and ran:
-                log(f"L-BFGS {int(lb.iteration)}/{iterations} loss {losses[-1][-1]:.3e} "
-                    f"({int(np.concatenate(evals).sum())} line-search steps so far)")
+                log(f"L-BFGS {int(lb.iteration)}/{iterations} loss {loss[-1]:.3e} "
+                    f"({int(linesearch_steps.sum())} line-search steps so far)")
             if (deadline is not None and int(lb.iteration) < iterations and int(lb.stop) == LBFGS_RUNNING
                     and time.monotonic() >= deadline):
                 incomplete = True
                 break
-        loss = np.concatenate(losses) if losses else np.zeros(0)
-        linesearch_steps = np.concatenate(evals) if evals else np.zeros(0, np.int32)
         n, stop = int(lb.iteration), int(lb.stop)
         final = f" (final loss {loss[-1]:.3e}, {int(linesearch_steps.sum())} line-search steps)" if len(loss) else ""
         if stop == LBFGS_NONFINITE:
@@ -516,7 +510,3 @@ def _save(stem: Path, state: eqx.Module, history: dict[str, np.ndarray]) -> None
 
 def _lbfgs_stem(stem: Path) -> Path:
     return stem.with_name(stem.name + "-lbfgs")
-
-
-def _save_lbfgs(stem: Path, lb: LbfgsState, loss: np.ndarray, linesearch_steps: np.ndarray) -> None:
-    _save(stem, lb, {"loss": loss, "linesearch_steps": linesearch_steps})
