@@ -37,6 +37,8 @@ PUBLISHED = {  # test relative L2 in the papers, for the report (same problem, t
     ("elasticity", "nuno_fourier"): (1.93e-2, "NUNO paper Table 1, NU-FNO (KDE input, Fourier read-back at the "
                                               "points; their data)"),
     ("elasticity", "fno_interp"): (6.16e-2, "NUNO paper Table 1, FNO after interpolation (their data)"),
+    ("elasticity", "deeponet"): (1.20e-1, "NUNO paper Table 1, DeepONet (their data)"),
+    ("channel_flow", "deeponet"): (1.20e-1, "NUNO paper Table 2, DeepONet, channel flow (their data)"),
 }
 
 
