@@ -387,7 +387,7 @@ class Trainer:
                     lb, i, losses, evals = carry
                     v, g = value_and_grad(lb.params, state=lb.opt_state)
                     upd, opt_state = template.lbfgs_optimizer.update(g, lb.opt_state, lb.params, value=v, grad=g,
-                                                            value_fn=value)
+                                                                     value_fn=value)
                     params = optax.apply_updates(lb.params, upd)
                     new_v = optax.tree_utils.tree_get(opt_state, "value")
                     finite = jnp.isfinite(new_v) & jnp.all(jnp.array(
