@@ -29,6 +29,8 @@ POINT_DATA = ("elasticity", "heat_sink", "channel_flow", "darcy")
 MODELS = ("fno", "fno_interp", "nuno", "nuno_fourier", "deeponet")
 # what each model reads: grids for fno, point clouds for nuno / nuno_fourier / fno_interp; deeponet either
 FORM = {"fno": "grid", "fno_interp": "points", "nuno": "points", "nuno_fourier": "points"}
+# deeponet's sizes by default (sciml.operators.experiment.ModelSpec's); other models refuse others
+DEEPONET_SIZES = {"deeponet_width": 128, "deeponet_depth": 3, "deeponet_basis": 64}
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,12 @@ class TrainOperatorConfig:
     density_bandwidth: float = field(default=0.0, metadata={"min": 0.0, "max": 1.0})
     # nuno_fourier: the anchor's dropout rate in training (0.1 there; 0: none)
     dropout: float = field(default=0.0, metadata={"min": 0.0, "max": 0.99})
+    # deeponet: branch and trunk MLPs of deeponet_depth hidden layers deeponet_width wide, and
+    # deeponet_basis basis functions per output (the NUNO code's elasticity DeepONet: 256 wide, 4
+    # hidden layers, 256 basis functions, ReLU where ours has GELU)
+    deeponet_width: int = field(default=DEEPONET_SIZES["deeponet_width"], metadata={"min": 1})
+    deeponet_depth: int = field(default=DEEPONET_SIZES["deeponet_depth"], metadata={"min": 1})
+    deeponet_basis: int = field(default=DEEPONET_SIZES["deeponet_basis"], metadata={"min": 1})
     subsample: int = field(default=1, metadata={"min": 1})  # grids: every k-th node per axis, train and test
     train_subsample: int = field(default=1, metadata={"min": 1})  # grids: train on every k-th point, test at full
     t_in: int = field(default=0, metadata={"min": 0})  # navier_stokes: input times (0: a fifth of them)
@@ -84,6 +92,10 @@ class TrainOperatorConfig:
         if self.dropout > 0 and self.model != "nuno_fourier":
             raise ValueError(f"dropout={self.dropout} is the anchor NU-FNO's regulariser, for model nuno_fourier "
                              f"only; {self.model} has none")
+        sized = {k: getattr(self, k) for k in DEEPONET_SIZES if getattr(self, k) != DEEPONET_SIZES[k]}
+        if sized and self.model != "deeponet":
+            raise ValueError(f"{', '.join(f'{k}={v}' for k, v in sized.items())} sizes the DeepONet, for model "
+                             f"deeponet only; {self.model} is sized by width, modes and n_layers")
         if self.lr_schedule == "plateau" and not 0 < self.gamma < 1:
             raise ValueError(f"gamma={self.gamma} is the plateau schedule's lr factor; it must be in (0, 1) "
                              "(the NUNO code's: 0.1)")
@@ -235,7 +247,8 @@ def train_operator(cfg: TrainOperatorConfig, ctx: StageContext, pieces=None) -> 
                                 n_subdomains=cfg.n_subdomains, oversampling=cfg.oversampling,
                                 grid_shape=tuple(cfg.grid_shape) or None,
                                 x_scope=experiment.Scope(cfg.x_scope), density_bandwidth=cfg.density_bandwidth,
-                                dropout=cfg.dropout)
+                                dropout=cfg.dropout, deeponet_width=cfg.deeponet_width,
+                                deeponet_depth=cfg.deeponet_depth, deeponet_basis=cfg.deeponet_basis)
     key = jax.random.key(cfg.seed)
     start = time.perf_counter()
     if cfg.form == "grid":

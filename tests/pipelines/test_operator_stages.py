@@ -86,6 +86,7 @@ def test_too_few_samples_names_the_make_command(burgers_data, tmp_path, capsys):
     (("model=fno", "data=burgers", "lr_schedule=cosine"), "'lr_schedule' must be one of"),
     (("model=fno", "data=burgers", "grid_shape=[16]"), "grid_shape=[16] sets a point model's interpolation grid"),
     (("model=nuno", "data=elasticity", "grid_shape=[1,8]"), "'grid_shape' must be >= 2, got 1"),
+    (("model=fno", "data=burgers", "deeponet_width=256"), "deeponet_width=256 sizes the DeepONet"),
 ])
 def test_bad_combinations_are_one_line(burgers_data, tmp_path, capsys, settings, expected):
     assert run(burgers_data, *settings, out=tmp_path) == 2
@@ -164,3 +165,15 @@ def test_dropout_on_a_model_without_it_is_one_line(burgers_data, tmp_path, capsy
     assert run(burgers_data, "model=fno", "data=burgers", "dropout=0.1", out=tmp_path) == 2
     err = capsys.readouterr().err.strip()
     assert "dropout=0.1" in err and "nuno_fourier only" in err and "\n" not in err
+
+
+def test_deeponet_sizes_reach_the_network(burgers_data, tmp_path):
+    assert run(burgers_data, "model=deeponet", "data=burgers", "n_train=8", "n_test=4", "epochs=1", "batch_size=4",
+               "deeponet_width=16", "deeponet_depth=2", "deeponet_basis=8", out=tmp_path) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    n = 64  # sensors: Burgers' 256 points thinned to 64 by the fixture
+    # branch n -> 16 -> 16 -> 8, trunk 1 -> 16 -> 16 -> 8, one output bias (weights and biases)
+    branch = n * 16 + 16 + 16 * 16 + 16 + 16 * 8 + 8
+    trunk = 1 * 16 + 16 + 16 * 16 + 16 + 16 * 8 + 8
+    kept = n + 4  # with the model: its n trunk coordinates and the input / output mean and std
+    assert metrics["n_parameters"] == branch + trunk + 1 + kept

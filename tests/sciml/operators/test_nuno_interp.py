@@ -14,6 +14,7 @@ from sciml.operators.nuno.interp import (
     leaf_grid_shapes,
     leaf_of,
     points_to_grids,
+    serial_blas,
 )
 from sciml.operators.nuno.kdtree import assign, decompose
 
@@ -141,6 +142,19 @@ def test_grids_to_points_jit_grad_vmap_and_traced_points():
     weights = jax.grad(lambda g: grids_to_points(g, dec, points).sum())(grids)
     np.testing.assert_allclose(weights.sum(), len(points), rtol=1e-12)
     assert np.all(np.asarray(weights) >= 0)
+
+
+def test_serial_blas_limits_scipy_blas_to_one_thread_and_restores_it():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    assert before, "SciPy's BLAS is loaded once the interpolation module is imported"
+    with serial_blas():
+        assert blas_threads() == [1] * len(before)
+    assert blas_threads() == before
 
 
 def test_clear_errors():
